@@ -1,0 +1,253 @@
+"""Bind the op table to the public surface: module functions, Tensor methods and operators.
+
+Run once when the package loads. After it, the table is read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes as D
+from . import functions as F
+from .backends import CPU, MetaBackend, backend_of, device
+from .dispatch import apply
+from .ops.registry import OPS
+from .tensor import Tensor, new_tensor_raw
+
+# Functions written out in functions.py win over the generated ones of the same name.
+_WRITTEN = {name: getattr(F, name) for name in (
+    "reshape", "view", "flatten", "permute", "expand", "broadcast_to", "expand_as", "view_as",
+    "reshape_as", "sum_to_size", "cat", "concat", "concatenate", "stack", "split", "chunk",
+    "unbind", "narrow", "t", "max", "min", "var", "std", "clamp", "clip", "div", "divide",
+    "true_divide", "where", "norm", "type_as", "allclose", "isclose", "equal", "numel")}
+
+
+def public_functions() -> dict[str, Any]:
+    """name → function for every row that torch exposes as `torch.<name>`."""
+    out: dict[str, Any] = {}
+    for op in OPS.values():
+        if op.function:
+            name = op.function if isinstance(op.function, str) else op.name
+            out[name] = F.from_row(op)
+    out.update(_WRITTEN)
+    out.update(multiply=out["mul"], subtract=out["sub"], absolute=out["abs"],
+               negative=out["neg"], greater=out["gt"], less=out["lt"], greater_equal=out["ge"],
+               less_equal=out["le"], not_equal=out["ne"])
+    return out
+
+
+def _other(x: Any) -> Any:
+    """An operand as the ops see it: a Tensor or a Python number (NotImplemented otherwise)."""
+    if isinstance(x, (Tensor, int, float, complex)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return new_tensor_raw(x, D.from_numpy(x.dtype), CPU)
+    return NotImplemented
+
+
+def _binary(op_name: str, reflected: bool = False) -> Any:
+    op = OPS[op_name]
+    if reflected:
+        def method(self: Tensor, other: Any) -> Any:
+            other = _other(other)
+            if other is NotImplemented:
+                return other
+            return apply(op, other, self)
+    else:
+        def method(self: Tensor, other: Any) -> Any:
+            other = _other(other)
+            if other is NotImplemented:
+                return other
+            return apply(op, self, other)
+    return method
+
+
+def _rsub(self: Tensor, other: Any) -> Any:
+    other = _other(other)
+    return other if other is NotImplemented else apply(OPS["rsub"], self, other)
+
+
+def _eq(self: Tensor, other: Any) -> Any:
+    if other is None:
+        return False
+    other = _other(other)
+    return other if other is NotImplemented else apply(OPS["eq"], self, other)
+
+
+def _ne(self: Tensor, other: Any) -> Any:
+    if other is None:
+        return True
+    other = _other(other)
+    return other if other is NotImplemented else apply(OPS["ne"], self, other)
+
+
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """`.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other)`: self if nothing changes."""
+    dt = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    for a in args:
+        if isinstance(a, Tensor):
+            dt, dev = a.dtype, a.device
+        elif isinstance(a, D.dtype):
+            dt = a
+        elif isinstance(a, (str, device, int)):
+            dev = a
+        elif a is not None and not isinstance(a, bool):
+            dt = D.to_dtype(a)
+    out = self
+    if dev is not None and device(dev) is not self._device:
+        out = _to_device(out, device(dev))
+    if dt is not None and D.to_dtype(dt) is not out._dtype:
+        out = apply(OPS["to_dtype"], out, dtype=D.to_dtype(dt))
+    if copy and out is self:
+        out = apply(OPS["clone"], self)
+    return out
+
+
+def _to_device(t: Tensor, dev: device) -> Tensor:
+    """Copy to another device."""
+    target = backend_of(dev)
+    src = backend_of(t._device)
+    if t._device.type == "meta" or dev.type == "meta":
+        arr = MetaBackend.asarray(np.empty(t._data.shape, t._data.dtype)) \
+            if dev.type == "meta" else None
+        if arr is None:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+    else:
+        arr = target.asarray(src.to_numpy(t._data))
+    # Between cpu and meta only, for now: the copy is not recorded in the graph. The CUDA
+    # backend (issue 12) makes this a ToCopyBackward0 row with a device-moving backward.
+    return new_tensor_raw(arr, t._dtype, dev)
+
+
+def _dtype_method(dt: D.dtype) -> Any:
+    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+        return _to(self, dt)
+    method.__name__ = dt.name
+    return method
+
+
+def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    if self._data.flags.c_contiguous:
+        return self
+    return apply(OPS["contiguous_copy"], self)
+
+
+def _cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    return _to(self, CPU)
+
+
+def _cuda(self: Tensor, device_: Any = None, non_blocking: bool = False, **_: Any) -> Tensor:
+    return _to(self, device("cuda", device_ if isinstance(device_, int) else 0)
+               if not isinstance(device_, (str, device)) else device(device_))
+
+
+def _new(fn_name: str) -> Any:
+    from . import factories
+
+    fn = getattr(factories, fn_name)
+
+    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, **kw: Any) -> Tensor:
+        return fn(*size, dtype=dtype or self._dtype, device=device or self._device,
+                  requires_grad=requires_grad, **kw)
+    return method
+
+
+def _new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
+              device: Any = None, requires_grad: bool = False) -> Tensor:
+    from .factories import full
+
+    return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
+                requires_grad=requires_grad)
+
+
+def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+                requires_grad: bool = False) -> Tensor:
+    from .factories import tensor
+
+    return tensor(data, dtype=dtype or self._dtype, device=device or self._device,
+                  requires_grad=requires_grad)
+
+
+def _getitem(self: Tensor, idx: Any) -> Tensor:
+    return F.getitem(self, idx)
+
+
+def _T(self: Tensor) -> Tensor:
+    if self.ndim != 2:
+        if self.ndim > 2:
+            import warnings
+
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                          "shape is deprecated and it will throw an error in a future release.",
+                          UserWarning, stacklevel=2)
+        return apply(OPS["permute"], self, dims=tuple(range(self.ndim - 1, -1, -1)))
+    return apply(OPS["permute"], self, dims=(1, 0))
+
+
+def _mT(self: Tensor) -> Tensor:
+    return apply(OPS["transpose"], self, dim0=-2, dim1=-1)
+
+
+def bind(namespace: dict[str, Any]) -> None:
+    """Install the functions into `namespace` (the package) and the methods on Tensor."""
+    funcs = public_functions()
+    namespace.update(funcs)
+    for op in OPS.values():
+        if op.method and op.function:
+            name = op.method if isinstance(op.method, str) else op.name
+            setattr(Tensor, name, funcs[op.function if isinstance(op.function, str)
+                                        else op.name])
+    for name in ("reshape", "view", "flatten", "permute", "expand", "expand_as", "view_as",
+                 "reshape_as", "sum_to_size", "split", "chunk", "unbind", "narrow", "t", "max",
+                 "min", "var", "std", "clamp", "clip", "div", "divide", "true_divide",
+                 "norm", "type_as", "add", "sub", "mul", "multiply", "subtract", "where",
+                 "broadcast_to", "equal", "allclose", "isclose", "absolute", "negative",
+                 "greater", "less", "greater_equal", "less_equal", "not_equal"):
+        setattr(Tensor, name, funcs[name])
+    Tensor.where = lambda self, condition, other: funcs["where"](condition, self, other)
+    ops = (("__add__", "add", False), ("__radd__", "add", True), ("__sub__", "sub", False),
+           ("__mul__", "mul", False), ("__rmul__", "mul", True), ("__truediv__", "div", False),
+           ("__rtruediv__", "div", True), ("__floordiv__", "floor_divide", False),
+           ("__rfloordiv__", "floor_divide", True), ("__mod__", "remainder", False),
+           ("__rmod__", "remainder", True), ("__pow__", "pow", False),
+           ("__rpow__", "pow", True), ("__matmul__", "matmul", False),
+           ("__rmatmul__", "matmul", True), ("__lt__", "lt", False), ("__le__", "le", False),
+           ("__gt__", "gt", False), ("__ge__", "ge", False), ("__and__", "bitwise_and", False),
+           ("__rand__", "bitwise_and", True), ("__or__", "bitwise_or", False),
+           ("__ror__", "bitwise_or", True), ("__xor__", "bitwise_xor", False),
+           ("__rxor__", "bitwise_xor", True))
+    for dunder, op_name, reflected in ops:
+        setattr(Tensor, dunder, _binary(op_name, reflected))
+    Tensor.__rsub__ = _rsub
+    Tensor.__eq__ = _eq
+    Tensor.__ne__ = _ne
+    Tensor.__neg__ = lambda self: apply(OPS["neg"], self)
+    Tensor.__pos__ = lambda self: self
+    Tensor.__abs__ = lambda self: apply(OPS["abs"], self)
+    Tensor.__invert__ = lambda self: apply(OPS["bitwise_not"], self)
+    Tensor.__getitem__ = _getitem
+    Tensor.T = property(_T)
+    Tensor.mT = property(_mT)
+    Tensor.to = _to
+    for dt, names in ((D.float32, ("float",)), (D.float64, ("double",)),
+                      (D.float16, ("half",)), (D.bfloat16, ("bfloat16",)),
+                      (D.int64, ("long",)), (D.int32, ("int",)), (D.int16, ("short",)),
+                      (D.int8, ("char",)), (D.uint8, ("byte",)), (D.bool_, ("bool",))):
+        for n in names:
+            setattr(Tensor, n, _dtype_method(dt))
+    Tensor.contiguous = _contiguous
+    Tensor.cpu = _cpu
+    Tensor.cuda = _cuda
+    Tensor.new_zeros = _new("zeros")
+    Tensor.new_ones = _new("ones")
+    Tensor.new_empty = _new("empty")
+    Tensor.new_full = _new_full
+    Tensor.new_tensor = _new_tensor
+    Tensor.dot = funcs["dot"]

@@ -1,0 +1,408 @@
+"""backward(): order the graph, seed it, walk it in reverse, and accumulate into leaves' `.grad`.
+
+The engine never names an op. For each node it calls the row's rules, sums each gradient back to
+its input's shape (broadcasting is undone here, once, for every row), casts it to the input's
+dtype, and passes it on. It is iterative, so a graph of any depth works without recursion.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from .. import dtypes as D
+from ..backends import backend_of
+from ..errors import (
+    BackwardTwiceError,
+    GradMismatchError,
+    ModifiedInPlaceError,
+    NoGradFnError,
+    NonScalarBackwardError,
+    where_text,
+)
+from .grad_mode import STATE
+from .graph import AccumulateGrad, Meta, Node, user_where
+from .ops_namespace import raw_ops, tensor_ops
+
+
+def backward(root: Any, gradient: Any = None, retain_graph: Optional[bool] = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """`root.backward(...)`: add d(root)/d(leaf) into every leaf's `.grad`."""
+    run([root], [gradient], retain_graph, create_graph, inputs, accumulate=True)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
+         create_graph: bool = False, allow_unused: Optional[bool] = None,
+         materialize_grads: bool = False) -> tuple:
+    """Return d(outputs)/d(inputs) without touching any `.grad`, as `torch.autograd.grad`."""
+    outputs = _as_list(outputs)
+    inputs = _as_list(inputs)
+    grads = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    got = run(outputs, grads, retain_graph, create_graph, inputs, accumulate=False)
+    out = []
+    for t, g in zip(inputs, got):
+        if g is None:
+            if materialize_grads:
+                from ..factories import zeros_like
+
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+        out.append(g)
+    return tuple(out)
+
+
+def _as_list(x: Any) -> list:
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def _seed(root: Any, gradient: Any, create_graph: bool) -> Any:
+    from ..factories import ones_like
+    from ..tensor import Tensor
+
+    if not root._requires_grad:
+        raise NoGradFnError(
+            "element 0 of tensors does not require grad and does not have a grad_fn",
+            where=user_where(4), what=f"shape {tuple(root.shape)}, dtype {root.dtype!r}",
+            fix="make sure a leaf in this computation was created with requires_grad=True, and "
+                "that it is not computed under no_grad() or through a non-differentiable op.")
+    if gradient is None:
+        if root._data.size != 1:
+            shape = tuple(root.shape)
+            raise NonScalarBackwardError(
+                "grad can be implicitly created only for scalar outputs",
+                where=user_where(4),
+                what=f"backward() on a tensor of shape {shape} ({root._data.size} values)",
+                fix="reduce to one number first: `.sum().backward()` (each input gets the sum "
+                    "of its partials) or `.mean().backward()` (the same divided by "
+                    f"{root._data.size}); or pass `gradient=` a tensor of shape {shape} to "
+                    "weight each value.")
+        gradient = ones_like(root)
+    elif not isinstance(gradient, Tensor):
+        raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
+    elif tuple(gradient.shape) != tuple(root.shape):
+        raise GradMismatchError(
+            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
+            f"has a shape of {root.shape}.", where=user_where(4))
+    return gradient if create_graph else gradient._data
+
+
+def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool],
+        create_graph: bool, inputs: Any, accumulate: bool) -> list:
+    """The engine. Returns the gradients of `inputs` (when given) in order."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [_seed(r, g, create_graph) for r, g in zip(roots, grads)]
+    shared = {id(s) for s in seeds}  # arrays the user may hold: never adopt them as `.grad`
+    input_list = None
+    targets: dict[Any, list] = {}
+    if inputs is not None:
+        input_list = _as_list(inputs)
+        if not input_list:
+            raise RuntimeError("grad requires non-empty inputs.")
+        for k, t in enumerate(input_list):
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            key = (t._grad_fn, t._out_nr) if t._grad_fn is not None else (t._accumulator(), 0)
+            targets.setdefault(key, []).append(k)
+    found: list = [None] * (len(input_list) if input_list is not None else 0)
+
+    root_edges = [(r._grad_fn, r._out_nr) if r._grad_fn is not None else (r._accumulator(), 0)
+                  for r in roots]
+    order = _toposort([e[0] for e in root_edges])
+    needed = _needed(order, {k[0] for k in targets}) if targets else None
+
+    buffers: dict[Any, list] = {}
+    for (fn, nr), s in zip(root_edges, seeds):
+        _add(buffers, fn, nr, s, _nout(fn))
+    ops = tensor_ops if create_graph else None
+    prev = STATE.enabled
+    STATE.enabled = create_graph
+    site = user_where(3)
+    try:
+        for fn in reversed(order):
+            buf = buffers.pop(fn, None)
+            if buf is None or (needed is not None and fn not in needed):
+                continue
+            if targets:
+                for nr, g in enumerate(buf):
+                    for k in targets.get((fn, nr), ()):
+                        found[k] = _to_tensor(g, fn, nr, create_graph)
+            if type(fn) is AccumulateGrad:
+                if accumulate and (not targets or (fn, 0) in targets):
+                    _accumulate(fn.variable, buf[0], create_graph, shared)
+                continue
+            if accumulate and fn.retained:
+                _retain(fn, buf, create_graph)
+            if targets and not accumulate and all(e is None or e[0] not in needed
+                                                  for e in fn.edges):
+                continue
+            _call_node(fn, buf, buffers, ops, create_graph, shared, needed)
+            if not retain_graph:
+                fn.args = fn.out = None
+                fn.freed = site
+    finally:
+        STATE.enabled = prev
+    return found
+
+
+def _nout(fn: Any) -> int:
+    return 1 if type(fn) is AccumulateGrad else len(fn.out_meta)
+
+
+def _add(buffers: dict, fn: Any, nr: int, g: Any, nout: int) -> None:
+    buf = buffers.get(fn)
+    if buf is None:
+        buf = buffers[fn] = [None] * nout
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _toposort(roots: list) -> list:
+    """Post-order DFS without recursion; reversed, it lists each node before its inputs."""
+    order, seen = [], set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.edges))]
+        while stack:
+            fn, it = stack[-1]
+            for e in it:
+                if e is not None and e[0] not in seen:
+                    seen.add(e[0])
+                    stack.append((e[0], iter(e[0].edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(fn)
+    return order
+
+
+def _needed(order: list, targets: set) -> set:
+    """Nodes from which some target is reachable (the rest of the graph is skipped)."""
+    need = set()
+    for fn in order:  # inputs come before the nodes that use them
+        if fn in targets or any(e is not None and e[0] in need for e in fn.edges):
+            need.add(fn)
+    return need
+
+
+def _check_saved(fn: Node) -> None:
+    if fn.freed is not None or (fn.args is None and fn.op is not None):
+        raise BackwardTwiceError(
+            "Trying to backward through the graph a second time (or directly access saved "
+            "tensors after they have already been freed). Saved intermediate values of the graph "
+            "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+            "you need to backward through the graph a second time or if you need to access saved "
+            "tensors after calling backward.",
+            where=user_where(5), what=f"{fn.name()} has no saved values left",
+            notes=(f"{fn.name()} was recorded at {where_text(fn.where)}",
+                   f"its saved values were freed by the backward at {where_text(fn.freed)}"))
+    for vc, seen, idx in fn.versions:
+        if vc.value != seen:
+            raise _version_error(fn, vc, seen, idx)
+
+
+def _version_error(fn: Node, vc: Any, seen: int, idx: int) -> ModifiedInPlaceError:
+    if idx < 0:
+        shape, dt = fn.out_meta[-1 - idx]
+        what = f"output {-1 - idx} of {fn.name()}"
+    else:
+        shape, dt = fn.in_meta[idx][0], fn.in_meta[idx][1]
+        what = f"input {idx} of {fn.name()}"
+    from ..tensor import _TYPE_NAMES
+
+    notes = [f"{fn.name()} saved it at {where_text(fn.where)}"]
+    if vc.where is not None:
+        notes.append(f"then {vc.op or 'an in-place op'} changed it at {where_text(vc.where)}")
+    return ModifiedInPlaceError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{_TYPE_NAMES[dt.name]} {list(shape)}], which is {what}, is at "
+        f"version {vc.value}; expected version {seen} instead.",
+        where=user_where(6), notes=tuple(notes))
+
+
+def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool, shared: set,
+               needed: Optional[set]) -> None:
+    _check_saved(fn)
+    op = fn.op
+    nout = len(fn.out_meta)
+    for k in range(nout):  # undefined output grads are zeros, so rules need no None checks
+        if buf[k] is None:
+            shape, dt = fn.out_meta[k]
+            buf[k] = _zeros(shape, dt, fn, create_graph)
+    if fn.pre_hooks:
+        for h in fn.pre_hooks:
+            r = h(tuple(buf))
+            if r is not None:
+                buf = list(r)
+    args = fn.args
+    if create_graph:
+        args = _tensor_args(fn)
+        out = None if fn.out is None else [_rebuild(o, fn, k) for k, o in enumerate(fn.out)]
+    else:
+        out = fn.out
+        ops = raw_ops(fn.device)
+    g = buf[0] if nout == 1 else tuple(buf)
+    o = (out[0] if nout == 1 else tuple(out)) if out is not None else None
+    edges = fn.edges
+    if op.nin == -1:
+        results = op.vjps[0](ops, g, o, *args, **fn.params)
+    else:
+        vjps = op.vjps
+        results = [None] * len(edges)
+        for i, e in enumerate(edges):
+            if e is not None and (needed is None or e[0] in needed):
+                rule = vjps[i] if i < len(vjps) else None
+                if rule is None:
+                    raise RuntimeError(f"the derivative for '{op.name}' input {i} is not "
+                                       "implemented.")
+                results[i] = rule(ops, g, o, *args, **fn.params)
+    grads_in = []
+    for i, e in enumerate(edges):
+        gi = results[i]
+        if e is None or gi is None or (needed is not None and e[0] not in needed):
+            grads_in.append(None)
+            continue
+        if not create_graph and gi is g:
+            shared.add(id(gi))  # passed through unchanged: the same array may reach two leaves
+        gi = _fit(gi, fn.in_meta[i], create_graph)
+        grads_in.append(gi)
+        _add(buffers, e[0], e[1], gi, _nout(e[0]))
+    if fn.hooks:
+        for h in fn.hooks:
+            h(tuple(grads_in), tuple(buf))
+
+
+def _fit(g: Any, meta: tuple, create_graph: bool) -> Any:
+    """Sum a gradient back to its input's shape and cast it to the input's dtype."""
+    shape, dt, dev = meta
+    if create_graph:
+        if tuple(g.shape) != shape:
+            g = tensor_ops.sum_to_size(g, shape)
+        if g._dtype is not dt:
+            g = tensor_ops.to_dtype(g, dt)
+        return g
+    if g.shape != shape:
+        g = raw_ops(dev).sum_to_size(g, shape)
+    if g.dtype != dt.np:
+        g = g.astype(dt.np)
+    return g
+
+
+def _zeros(shape: tuple, dt: Any, fn: Node, create_graph: bool) -> Any:
+    z = backend_of(fn.device).xp.zeros(shape, dtype=D.np_dtype(dt))
+    return _wrap(z, dt, fn.device) if create_graph else z
+
+
+def _wrap(arr: Any, dt: Any, dev: Any, grad_fn: Any = None, nr: int = 0) -> Any:
+    from ..tensor import new_tensor_raw
+
+    xp = backend_of(dev).xp
+    if type(arr) is not xp.ndarray:
+        arr = xp.asarray(arr)
+    return new_tensor_raw(arr, dt, dev, grad_fn is not None, grad_fn, nr)
+
+
+def _tensor_args(fn: Node) -> list:
+    """The saved values as Tensors that lead back into the graph (for create_graph=True)."""
+    out = []
+    for i, a in enumerate(fn.args):
+        if fn.in_meta[i] is None or isinstance(a, Meta):
+            out.append(a)
+            continue
+        e = fn.edges[i]
+        dt = D.from_numpy(a.dtype)
+        if e is None:
+            out.append(_wrap(a, dt, fn.device))
+        elif type(e[0]) is AccumulateGrad:
+            v = e[0].variable
+            out.append(v if v._dtype is dt else tensor_ops.to_dtype(v, dt))
+        else:
+            out.append(_wrap(a, dt, fn.device, e[0], e[1]))
+    return out
+
+
+def _rebuild(arr: Any, fn: Node, k: int) -> Any:
+    return _wrap(arr, fn.out_meta[k][1], fn.device, fn, k)
+
+
+def _to_tensor(g: Any, fn: Any, nr: int, create_graph: bool) -> Any:
+    """A captured gradient (for `inputs=` / autograd.grad) as a Tensor of the input's dtype."""
+    if g is None or create_graph:
+        return g
+    if type(fn) is AccumulateGrad:
+        v = fn.variable
+        return _wrap(g.copy(), v._dtype, v._device)
+    return _wrap(g.copy(), fn.out_meta[nr][1], fn.device)
+
+
+def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
+    """Add `g` into `var.grad`: adopt a fresh array, copy a shared one, add in place after."""
+    meta = var._meta
+    if meta is not None and meta.hooks:
+        g = _run_tensor_hooks(meta.hooks, g, var, create_graph)
+    from ..tensor import new_tensor_raw
+
+    if create_graph:
+        var._grad = g if var._grad is None else var._grad + g
+        return
+    cur = var._grad
+    xp = var._data.__array_namespace__()
+    if cur is None:
+        if id(g) in shared or not isinstance(g, xp.ndarray) or g.base is not None:
+            g = xp.array(g, copy=True)
+        var._grad = new_tensor_raw(g, var._dtype, var._device)
+    elif cur._grad_fn is None and cur._data.flags.writeable:
+        xp.add(cur._data, g, out=cur._data, casting="unsafe")
+        if cur._vc is not None:
+            cur._vc.value += 1
+    else:
+        var._grad = new_tensor_raw(xp.asarray(cur._data + g), var._dtype, var._device)
+
+
+def _run_tensor_hooks(hooks: list, g: Any, var: Any, create_graph: bool) -> Any:
+    from ..tensor import new_tensor_raw
+
+    t = g if create_graph else new_tensor_raw(g, var._dtype, var._device)
+    for h in hooks:
+        r = h(t)
+        if r is not None:
+            t = r
+    return t if create_graph else t._data
+
+
+def _retain(fn: Node, buf: list, create_graph: bool) -> None:
+    """Run tensor hooks and retain_grad for the non-leaf outputs of `fn`."""
+    for nr, (ref, hooks) in list(fn.retained.items()):
+        g = buf[nr]
+        if g is None:
+            continue
+        t = ref() if ref is not None else None
+        if hooks:
+            dt = fn.out_meta[nr][1]
+            gt = g if create_graph else _wrap(g, dt, fn.device)
+            for h in hooks:
+                r = h(gt)
+                if r is not None:
+                    gt = r
+            buf[nr] = g = gt if create_graph else gt._data
+        if t is not None and t.retains_grad:
+            gt = g if create_graph else _wrap(g.copy(), t._dtype, fn.device)
+            t._grad = gt if t._grad is None else t._grad + gt
+
+
+def retain_slot(t: Any) -> list:
+    """The [weakref to t, hooks] entry of t's node (created on first use)."""
+    fn = t._grad_fn
+    if fn.retained is None:
+        fn.retained = {}
+    slot = fn.retained.get(t._out_nr)
+    if slot is None:
+        slot = fn.retained[t._out_nr] = [weakref.ref(t), []]
+    return slot

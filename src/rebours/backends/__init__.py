@@ -1,0 +1,134 @@
+"""Devices and the backends behind them: each device names an array namespace `xp` that ops run on.
+
+A backend is a small object: `xp` (NumPy's API on that device), conversions to and from host
+memory, and `finalize` for results. Ops only ever call `xp`, so CuPy plugs in without touching
+a row. The CUDA backend is imported lazily, the first time a 'cuda' device is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import numpy as np
+
+from ..errors import NoCudaError
+
+
+class device:
+    """Where a tensor lives, as `torch.device`: `device('cpu')`, `device('cuda', 0)`, `'meta'`."""
+
+    __slots__ = ("type", "index")
+
+    def __new__(cls, type: Union[str, device], index: int | None = None) -> device:
+        if isinstance(type, device):
+            return type
+        if isinstance(type, int):  # device(0) means cuda:0, as in torch
+            type, index = "cuda", type
+        kind, _, num = str(type).partition(":")
+        if num:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
+            if not num.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(num)
+        if kind not in ("cpu", "cuda", "meta"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, meta device type at start of device string: "
+                f"{type}")
+        if kind != "cuda":
+            index = None
+        key = (kind, index)
+        cached = _DEVICES.get(key)
+        if cached is None:
+            cached = object.__new__(cls)
+            object.__setattr__(cached, "type", kind)
+            object.__setattr__(cached, "index", index)
+            _DEVICES[key] = cached
+        return cached
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("device objects are immutable")
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __reduce__(self) -> tuple:
+        return (device, (str(self),))
+
+
+_DEVICES: dict[tuple, device] = {}
+CPU = device("cpu")
+META = device("meta")
+
+
+class CpuBackend:
+    """NumPy on the host."""
+
+    xp = np
+    name = "cpu"
+
+    @staticmethod
+    def asarray(data: Any, dtype: Any = None) -> Any:
+        return np.asarray(data, dtype=dtype)
+
+    @staticmethod
+    def to_numpy(arr: Any) -> np.ndarray:
+        return arr
+
+    @staticmethod
+    def finalize(arr: Any) -> Any:
+        return arr
+
+
+class MetaBackend:
+    """Shape and dtype only, as torch's meta device: data is one broadcast zero, never read."""
+
+    xp = np
+    name = "meta"
+
+    @staticmethod
+    def asarray(data: Any, dtype: Any = None) -> Any:
+        arr = np.asarray(data, dtype=dtype)
+        return np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
+
+    @staticmethod
+    def to_numpy(arr: Any) -> np.ndarray:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+
+    @staticmethod
+    def finalize(arr: Any) -> Any:
+        arr = np.asarray(arr)
+        return np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
+
+
+def cuda_backend() -> Any:
+    """The CuPy backend, or a one-line error saying what is missing."""
+    from . import cuda  # noqa: PLC0415  (lazy: CuPy is an optional extra)
+
+    return cuda.backend()
+
+
+def backend_of(dev: device) -> Any:
+    if dev is CPU:
+        return CpuBackend
+    if dev.type == "meta":
+        return MetaBackend
+    if dev.type == "cuda":
+        return cuda_backend()
+    raise NoCudaError(f"unknown device {dev}")
