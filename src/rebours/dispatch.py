@@ -10,13 +10,14 @@ from typing import Any
 from . import dtypes as D
 from .autograd.grad_mode import STATE
 from .autograd.graph import Meta, node_class, user_where
-from .backends import CPU, CpuBackend, backend_of
+from .backends import CPU, META, QUIET, QUIET_RESET, QUIET_SET, CpuBackend, backend_of
 from .errors import DeviceMismatchError
 from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef
 from .tensor import Tensor, new_tensor_raw
 
-_ndarray_types: tuple[type, ...] = ()
 _EMPTY: dict = {}
+_new = object.__new__
+_QUIET, _QUIET_SET, _QUIET_RESET = QUIET, QUIET_SET, QUIET_RESET
 
 
 def _result_dtypes(op: OpDef, args: tuple, params: dict, tpos: list[int]) -> tuple[Any, D.dtype]:
@@ -89,34 +90,59 @@ def device_mismatch(op: OpDef, args: tuple, tpos: list[int]) -> DeviceMismatchEr
             "or create both tensors with the same `device=`.")
 
 
+# torch's weak Python scalars: a number joins a tensor's dtype when its kind is not higher
+# (a float with a float tensor, an int with an int or float tensor); otherwise promotion decides.
+_SCALAR_CATEGORY = {float: 2, int: 1, bool: 0, complex: 3}
+
+
 def apply(op: OpDef, *args: Any, **params: Any) -> Any:
     """Run `op` on `args` (Tensors and Python numbers) and record it for autograd if needed."""
-    tpos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-    if not tpos:
-        raise TypeError(f"{op.name}(): expected at least one Tensor argument")
-    t0 = args[tpos[0]]
-    dev = t0._device
-    if len(tpos) > 1:
-        for i in tpos:
-            if args[i]._device is not dev:
-                dev = _device_of(op, args, tpos)
-                break
-    cdt, odt = _result_dtypes(op, args, params, tpos)
     arrays = list(args)
+    tpos = []
+    t0 = dt = dev = None
+    simple = op.promote_args is None  # one dtype, one device, numbers that fit: no promotion
     need_grad = False
-    for i in tpos:
-        a = args[i]
-        arr = a._data
-        if cdt is not None and a._dtype is not cdt and (op.promote_args is None
-                                                        or i in op.promote_args):
-            arr = arr.astype(D.np_dtype(cdt))
-        if a._device is not dev:
-            arr = backend_of(dev).asarray(backend_of(a._device).to_numpy(arr))
-        arrays[i] = arr
-        if a._requires_grad:
-            need_grad = True
+    scalar_cat = 0
+    i = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            tpos.append(i)
+            arrays[i] = a._data
+            if t0 is None:
+                t0, dt, dev = a, a._dtype, a._device
+            elif a._dtype is not dt or a._device is not dev:
+                simple = False
+            if a._requires_grad:
+                need_grad = True
+        elif a is not None:
+            cat = _SCALAR_CATEGORY.get(type(a), 9)
+            if cat > scalar_cat:
+                scalar_cat = cat
+        i += 1
+    if t0 is None:
+        raise TypeError(f"{op.name}(): expected at least one Tensor argument")
+    if simple and dt.category >= scalar_cat:
+        rule = op.dtypes
+        if rule is PROMOTE or rule is KEEP:
+            cdt = odt = dt
+        elif rule is FLOAT and dt.category >= 2:
+            cdt = odt = dt
+        elif rule is BOOL:
+            cdt, odt = dt, D.bool_
+        else:
+            cdt, odt = _result_dtypes(op, args, params, tpos)
+            _convert(op, args, arrays, tpos, cdt, dev)
+    else:
+        if len(tpos) > 1:
+            dev = _device_of(op, args, tpos)
+        cdt, odt = _result_dtypes(op, args, params, tpos)
+        _convert(op, args, arrays, tpos, cdt, dev)
     backend = CpuBackend if dev is CPU else backend_of(dev)
-    out = op.fwd(backend.xp, *arrays, **params)
+    tok = _QUIET_SET(_QUIET)
+    try:
+        out = op.fwd(backend.xp, *arrays, **params)
+    finally:
+        _QUIET_RESET(tok)
     if op.nout == 1:
         res = wrap(out, odt, dev, backend)
         outs = (res,)
@@ -141,51 +167,94 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Any:
     return res
 
 
+def _convert(op: OpDef, args: tuple, arrays: list, tpos: list[int], cdt: Any,
+             dev: Any) -> None:
+    """Cast inputs to the compute dtype and bring 0-dim CPU tensors to the op's device."""
+    for i in tpos:
+        a = args[i]
+        arr = arrays[i]
+        if cdt is not None and a._dtype is not cdt and (op.promote_args is None
+                                                        or i in op.promote_args):
+            arr = arr.astype(D.np_dtype(cdt))
+        if a._device is not dev:
+            arr = backend_of(dev).asarray(backend_of(a._device).to_numpy(arr))
+        arrays[i] = arr
+
+
 def wrap(arr: Any, dt: Any, dev: Any, backend: Any) -> Tensor:
     """Make a Tensor of a forward result, in the dtype the row's rule promised."""
-    xp = backend.xp
-    if type(arr) is not xp.ndarray:
-        arr = xp.asarray(arr)
+    if type(arr) is not backend.ndarray:
+        arr = backend.xp.asarray(arr)
     if dt is None:
         dt = D.from_numpy(arr.dtype)
-    elif arr.dtype != dt.np:
-        arr = arr.astype(D.np_dtype(dt))
-    if dev.type == "meta":
+    else:
+        adt = arr.dtype
+        if adt is not dt.np and adt != dt.np:
+            arr = arr.astype(D.np_dtype(dt))
+    if dev is META:
         arr = backend.finalize(arr)
-    return new_tensor_raw(arr, dt, dev)
+    t = _new(Tensor)
+    t._data = arr
+    t._dtype = dt
+    t._device = dev
+    t._requires_grad = False
+    t._grad_fn = None
+    t._out_nr = 0
+    return t
+
+
+def _node_class(op: OpDef, args: tuple, params: dict) -> type:
+    name = op.node if isinstance(op.node, str) else op.node(args, params)
+    cls = op.node_classes.get(name)
+    if cls is None:
+        cls = op.node_classes[name] = node_class(name)
+    return cls
 
 
 def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
            outs: tuple) -> None:
     """Attach a Node to the outputs: edges to the inputs' nodes, saved values, and where."""
-    name = op.node if isinstance(op.node, str) else op.node(args, params)
-    cls = op.node_classes.get(name)
-    if cls is None:
-        cls = op.node_classes[name] = node_class(name)
-    node = cls.__new__(cls)
-    edges: list = [None] * len(args)
-    in_meta: list = [None] * len(args)
-    saved = op.saves
+    node = _new(op.node_cls or _node_class(op, args, params))
+    n = len(args)
+    edges: list = [None] * n
+    in_meta: list = [None] * n
     versions = []
+    saved = op.saves if op.nin != -1 else (range(n) if op.saves else ())
     for i in tpos:
         a = args[i]
+        arr = arrays[i]
         if a._requires_grad:
             fn = a._grad_fn
-            edges[i] = (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
+            edges[i] = (fn, a._out_nr) if fn is not None else (a._acc or a._accumulator(), 0)
         in_meta[i] = (a._data.shape, a._dtype, a._device)
-    if op.nin == -1:
-        keep = bool(saved)
-    for i in tpos:
-        if (i in saved) if op.nin != -1 else keep:
-            vc = args[i]._version_counter()
+        if i in saved:
+            vc = a._vc or a._version_counter()
             versions.append((vc, vc.value, i))
-        else:
-            arrays[i] = Meta(arrays[i].shape, arrays[i].dtype)
+        else:  # a rule that only reads x.shape gets a stand-in, not the data
+            m = _new(Meta)
+            m.shape = arr.shape
+            m.dtype = arr.dtype
+            arrays[i] = m
     node.op = op
     node.edges = edges
     node.args = arrays
-    node.params = params or _EMPTY
+    node.params = params
     node.in_meta = in_meta
+    out0 = outs[0]
+    node.device = out0._device
+    if len(outs) == 1:
+        node.out_meta = [(out0._data.shape, out0._dtype)]
+        if op.saves_out:
+            node.out = [out0._data]
+            vc = out0._version_counter()
+            versions.append((vc, vc.value, -1))
+        else:
+            node.out = None
+        node.versions = versions
+        node.where = user_where(3)
+        out0._requires_grad = True
+        out0._grad_fn = node
+        return
     node.out_meta = [(o._data.shape, o._dtype) for o in outs]
     if op.saves_out:
         node.out = [o._data for o in outs]
@@ -196,9 +265,6 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         node.out = None
     node.versions = versions
     node.where = user_where(3)
-    node.device = outs[0]._device
-    node.freed = None
-    node.hooks = node.pre_hooks = node.retained = node.metadata = None
     diff = op.diff_outputs
     for k, o in enumerate(outs):
         if diff is None or k in diff:

@@ -26,6 +26,9 @@ from .errors import (
 )
 
 
+_new_object = object.__new__
+
+
 class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as `rebours.Size([2, 3])`."""
 
@@ -56,11 +59,6 @@ def new_tensor_raw(data: Any, dtype: D.dtype, dev: device, requires_grad: bool =
     t._requires_grad = requires_grad
     t._grad_fn = grad_fn
     t._out_nr = out_nr
-    t._grad = None
-    t._vc = None
-    t._base = None
-    t._acc = None
-    t._meta = None
     return t
 
 
@@ -95,8 +93,15 @@ class Tensor:
     tensor(8.)
     """
 
-    __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_grad_fn", "_out_nr", "_grad",
-                 "_vc", "_base", "_acc", "_meta", "__weakref__")
+    # Hot attributes are slots, set for every tensor. Rare ones live in the instance dict, which
+    # CPython creates only when first written; until then the class defaults below answer.
+    __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_grad_fn", "_out_nr",
+                 "__dict__", "__weakref__")
+    _grad: Optional[Tensor] = None
+    _vc: Optional[VersionCounter] = None
+    _base: Optional[Tensor] = None
+    _acc: Optional[AccumulateGrad] = None
+    _meta: Optional[_TensorMeta] = None
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators: np.float32(2) * t
 
@@ -276,7 +281,8 @@ class Tensor:
     def _version_counter(self) -> VersionCounter:
         vc = self._vc
         if vc is None:
-            vc = self._vc = VersionCounter()
+            vc = self._vc = _new_object(VersionCounter)
+            vc.value = 0
         return vc
 
     def _accumulator(self) -> AccumulateGrad:

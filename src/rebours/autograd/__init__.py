@@ -1,6 +1,7 @@
 """rebours.autograd: the graph, the engine, grad mode, and the functional API on top of them."""
 
 from .engine import grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -12,7 +13,8 @@ from .grad_mode import (
 from .graph import Node
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "is_inference_mode_enabled", "Node", "gradcheck", "gradgradcheck"]
+           "is_grad_enabled", "is_inference_mode_enabled", "Node", "gradcheck", "gradgradcheck",
+           "GradcheckError"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -23,10 +25,3 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(ts)
     run(ts, gs, retain_graph, create_graph, inputs, accumulate=True)
 
-
-def __getattr__(name):
-    if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
-
-        return getattr(_gc, name)
-    raise AttributeError(f"module 'rebours.autograd' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from .. import dtypes as D
-from ..backends import backend_of
+from ..backends import QUIET, QUIET_RESET, QUIET_SET, backend_of
 from ..errors import (
     BackwardTwiceError,
     GradMismatchError,
@@ -124,6 +124,7 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
     prev = STATE.enabled
     STATE.enabled = create_graph
     site = user_where(3)
+    quiet = QUIET_SET(QUIET)  # 0 * inf in a rule gives NaN silently, as in torch
     try:
         for fn in reversed(order):
             buf = buffers.pop(fn, None)
@@ -148,6 +149,7 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
                 fn.freed = site
     finally:
         STATE.enabled = prev
+        QUIET_RESET(quiet)
     return found
 
 

@@ -36,12 +36,12 @@ def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
 class VersionCounter:
     """Counts in-place writes to a storage; shared by a tensor and all its views."""
 
-    __slots__ = ("value", "where", "op")
+    __slots__ = ("value", "__dict__")
+    where: Optional[tuple[CodeType, int]] = None  # the last in-place write (set when it happens)
+    op = ""
 
     def __init__(self) -> None:
         self.value = 0
-        self.where: Optional[tuple[CodeType, int]] = None  # the last in-place write
-        self.op = ""
 
     def bump(self, op: str = "") -> None:
         self.value += 1
@@ -70,8 +70,13 @@ class Node:
     """A recorded op (a tensor's `grad_fn`). Subclassed per op to carry torch's name."""
 
     __slots__ = ("op", "edges", "args", "params", "in_meta", "out", "out_meta", "versions",
-                 "where", "device", "freed", "hooks", "pre_hooks", "retained", "metadata",
-                 "__weakref__")
+                 "where", "device", "__dict__", "__weakref__")
+    # Rarely set: class defaults until written (then they live in the instance dict).
+    freed: Optional[tuple] = None
+    hooks: Optional[list] = None
+    pre_hooks: Optional[list] = None
+    retained: Optional[dict] = None
+    metadata: Optional[dict] = None
 
     def name(self) -> str:
         return type(self).__name__

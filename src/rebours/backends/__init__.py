@@ -73,6 +73,24 @@ class device:
 
 
 _DEVICES: dict[tuple, device] = {}
+
+# NumPy warns on 1/0 and log(0); torch does not. Ops run with NumPy's floating-point errors
+# ignored, through the context variable that np.errstate sets (one set/reset per op).
+try:
+    from numpy._core import _ufunc_config as _uc
+
+    _CV = _uc._extobj_contextvar
+    QUIET = _uc._make_extobj(all="ignore")
+    QUIET_SET, QUIET_RESET = _CV.set, _CV.reset
+except (ImportError, AttributeError):  # another NumPy layout: the public, slower context manager
+    QUIET = np.errstate(all="ignore")
+
+    def QUIET_SET(ctx: Any) -> Any:
+        ctx.__enter__()
+        return ctx
+
+    def QUIET_RESET(ctx: Any) -> None:
+        ctx.__exit__(None, None, None)
 CPU = device("cpu")
 META = device("meta")
 
@@ -81,6 +99,7 @@ class CpuBackend:
     """NumPy on the host."""
 
     xp = np
+    ndarray = np.ndarray
     name = "cpu"
 
     @staticmethod
@@ -100,6 +119,7 @@ class MetaBackend:
     """Shape and dtype only, as torch's meta device: data is one broadcast zero, never read."""
 
     xp = np
+    ndarray = np.ndarray
     name = "meta"
 
     @staticmethod

@@ -40,6 +40,7 @@ def backend() -> Any:
 
     class CudaBackend:
         xp = cupy
+        ndarray = cupy.ndarray
         name = "cuda"
 
         @staticmethod

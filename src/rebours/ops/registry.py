@@ -36,7 +36,7 @@ class OpDef:
 
     __slots__ = ("name", "fwd", "vjps", "node", "dtypes", "nin", "params", "saves",
                  "saves_out", "nout", "diff_outputs", "view", "kinks", "domain", "doc",
-                 "promote_args", "method", "function", "node_classes", "wrap_outputs")
+                 "promote_args", "method", "function", "node_classes", "wrap_outputs", "node_cls")
 
     def __init__(self, name: str, fwd: Callable[..., Any], vjps: Optional[tuple[Vjp, ...]],
                  node: NodeName, dtypes: Any, nin: int, params: tuple[str, ...],
@@ -65,6 +65,7 @@ class OpDef:
         self.function = function
         self.node_classes: dict[str, type] = {}
         self.wrap_outputs: Optional[Callable[..., Any]] = None
+        self.node_cls: Optional[type] = None  # set when the node name does not depend on args
 
     @property
     def differentiable(self) -> bool:
@@ -148,5 +149,9 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Union[Vjp, tuple[Vjp, ...]] =
                saved_idx, saves_out, nout, diff_outputs, view, kinks, domain,
                doc or (fwd.__doc__ or ""), promote_args, method, function)
     op.wrap_outputs = wrap_outputs
+    if isinstance(op.node, str):
+        from ..autograd.graph import node_class
+
+        op.node_cls = op.node_classes[op.node] = node_class(op.node)
     OPS[name] = op
     return op
