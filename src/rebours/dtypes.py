@@ -211,14 +211,20 @@ class finfo:
         d = to_dtype(type) if type is not None else get_default_dtype()
         if not d.is_floating_point:
             raise TypeError(f"finfo() requires a floating point input type, got {d!r}")
-        info = np.finfo(np_dtype(d))
+        if d is bfloat16:
+            np_dtype(d)  # names the extra to install when ml_dtypes is missing
+            import ml_dtypes  # np.finfo does not know bfloat16
+
+            info = ml_dtypes.finfo(d.np)
+        else:
+            info = np.finfo(d.np)
         self.dtype = d.name
-        self.bits = info.bits
+        self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "

@@ -16,6 +16,8 @@ from typing import Any, Optional
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _internal: dict[CodeType, bool] = {}
+# Files inside the package that play the user's part (the demo scripts): errors point into them.
+_USER_FILES = ("tour.py", "demo.py")
 
 
 def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
@@ -26,7 +28,9 @@ def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
         code = f.f_code
         inside = internal.get(code)
         if inside is None:
-            inside = internal[code] = code.co_filename.startswith(_PKG_DIR)
+            name = code.co_filename
+            inside = internal[code] = (name.startswith(_PKG_DIR)
+                                       and not name.endswith(_USER_FILES))
         if not inside:
             return (code, f.f_lineno)
         f = f.f_back

@@ -18,7 +18,8 @@ def _parser() -> argparse.ArgumentParser:
                "Suppress one line with '# noqa: RB0xx' (or a bare '# noqa').")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.py)")
     p.add_argument("--select", action="append", metavar="CODES",
-                   help="comma-separated codes or prefixes to report (default: all), e.g. RB003,RB01")
+                   help="comma-separated codes or prefixes to report (default: all), "
+                        "e.g. RB003,RB01")
     p.add_argument("--ignore", action="append", metavar="CODES",
                    help="comma-separated codes or prefixes not to report")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")

@@ -33,7 +33,7 @@ def select_codes(select: Iterable[str] | None = None,
             sel = raw.strip().upper()
             if not sel:
                 continue
-            hits = set(rules.CODES) if sel == "ALL" else {c for c in rules.CODES if c.startswith(sel)}
+            hits = {c for c in rules.CODES if sel == "ALL" or c.startswith(sel)}
             if not hits:
                 raise ValueError(f"unknown rule selector {raw!r}; known codes: "
                                  + ", ".join(rules.CODES))
@@ -118,7 +118,8 @@ def python_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 def lint_paths(paths: Iterable[str | os.PathLike[str]], *, select: Iterable[str] | None = None,
                ignore: Iterable[str] | None = None) -> list[Finding]:
-    """Lint files and folders (recursively); unreadable or unparsable files are reported as RB000."""
+    """Lint files and folders (recursively); a file that cannot be read or parsed is one
+    RB000 finding, and the run goes on."""
     select_codes(select, ignore)  # fail early on a bad selector
     findings: list[Finding] = []
     for path in python_files(paths):

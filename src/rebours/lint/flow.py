@@ -1,4 +1,4 @@
-"""Scopes and statement order: each function and module body flattened, with loop and no_grad context."""
+"""Scopes and statement order: each body flattened, with its loop and no_grad context."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def _flatten(body: list[ast.stmt], ctx: Ctx, resolver: Resolver, out: list[Stmt]
 
 
 def build_scopes(tree: ast.Module, resolver: Resolver) -> list[Scope]:
-    """Every scope of the file: the module, each class body, each function (methods know their class)."""
+    """Every scope of the file: the module, each class body and each function."""
     scopes: list[Scope] = []
 
     def visit(node: ast.AST, body: list[ast.stmt], cls: ast.ClassDef | None, no_grad: bool) -> None:

@@ -9,8 +9,19 @@ from ..finding import Analysis, Finding
 from ..flow import key
 from ..imports import Resolver
 from ..tensors import (
-    CAST_METHODS, FACTORIES, FLOAT_FACTORIES, INT_FACTORIES, PARAMETER, dtype_name,
-    factory_int_dtype, has_float_hint, is_leaf_creation, is_true, kwarg, literal_kind, method,
+    CAST_METHODS,
+    FACTORIES,
+    FLOAT_FACTORIES,
+    INT_FACTORIES,
+    PARAMETER,
+    dtype_name,
+    factory_int_dtype,
+    has_float_hint,
+    is_leaf_creation,
+    is_true,
+    kwarg,
+    literal_kind,
+    method,
     torch_func,
 )
 
@@ -48,8 +59,8 @@ def check_integer_grad(an: Analysis) -> Iterator[Finding]:
                     continue
                 if torch_func(node, an.resolver) in FACTORIES and is_true(
                         kwarg(node, "requires_grad")) and factory_int_dtype(node, an.resolver):
-                    yield an.finding("RB009", node, (
-                        f"'{_short(node)}' builds an integer tensor with requires_grad=True; {fix}"))
+                    yield an.finding("RB009", node, (f"'{_short(node)}' builds an integer "
+                                                     f"tensor with requires_grad=True; {fix}"))
                 elif method(node) == "requires_grad_" and is_leaf_creation(node, an.resolver):
                     inner = node.func.value  # type: ignore[union-attr]
                     name = key(inner)

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ..finding import Analysis, Finding
-from ..flow import DEFS, Scope, Stmt, key
+from ..flow import DEFS, Stmt, key
 from ..tensors import is_in_place, is_leaf_creation, is_true, method, op_symbol
 
 # `.data` of these names is a dataset's array, not a tensor's storage.
@@ -145,7 +145,7 @@ def _data_owner(node: ast.AST) -> ast.expr | None:
     if not (isinstance(node, ast.Attribute) and node.attr == "data"):
         return None
     owner = node.value
-    if isinstance(owner, ast.Attribute) and owner.attr == "grad":
+    if isinstance(owner, ast.Attribute) and owner.attr in ("grad", "_grad"):
         return None
     name = key(owner)
     if name is not None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..finding import Analysis, Finding
-from ..flow import Scope, Stmt, key
+from ..flow import DEFS, Scope, Stmt, key
 from ..tensors import kwarg, method
 
 
@@ -39,10 +39,24 @@ def _is_optimizer(name: str | None, optimizers: set[str]) -> bool:
     return name in optimizers or ("opt" in last and "sched" not in last)
 
 
-def _events(an: Analysis, st: Stmt, optimizers: set[str]) -> Iterator[_Event]:
+def _zeroing_helpers(an: Analysis, optimizers: set[str]) -> set[str]:
+    """Functions of this file that zero gradients themselves (``def reset_grad(): ...``)."""
+    names: set[str] = set()
+    for scope in an.scopes:
+        if isinstance(scope.node, DEFS) and any(
+                ev.kind == "zero" for st in scope.stmts for ev in _events(an, st, optimizers)):
+            names.add(scope.node.name)
+    return names
+
+
+def _events(an: Analysis, st: Stmt, optimizers: set[str],
+            helpers: frozenset[str] | set[str] = frozenset()) -> Iterator[_Event]:
     for node in st.nodes:
         m = method(node)
-        if m == "backward" or an.resolver.call_name(node) == "torch.autograd.backward":
+        if isinstance(node, ast.Call) and helpers and (
+                (isinstance(node.func, ast.Name) and node.func.id in helpers) or m in helpers):
+            yield _Event("zero", node, st)
+        elif m == "backward" or an.resolver.call_name(node) == "torch.autograd.backward":
             yield _Event("backward", node, st)
         elif m == "step":
             owner = key(node.func.value)  # type: ignore[union-attr]
@@ -75,11 +89,12 @@ def _text(node: ast.AST) -> str:
 
 def check_steps(an: Analysis) -> Iterator[Finding]:
     optimizers = _optimizers(an)
+    helpers = _zeroing_helpers(an, optimizers)
     for scope in an.scopes:
-        events = [ev for st in scope.stmts for ev in _events(an, st, optimizers)]
+        events = [ev for st in scope.stmts for ev in _events(an, st, optimizers, helpers)]
         if any(ev.kind == "step" for ev in events):
             yield from _never_zeroed(an, events)
-            yield from _step_first(an, events)
+            yield from _step_first(an, scope, events)
 
 
 def _inside(events: list[_Event], loop: ast.stmt) -> list[_Event]:
@@ -108,8 +123,26 @@ def _never_zeroed(an: Analysis, events: list[_Event]) -> Iterator[Finding]:
             "iteration"))
 
 
-def _step_first(an: Analysis, events: list[_Event]) -> Iterator[Finding]:
-    """RB013: a step with no backward since the previous step, and a backward after it."""
+def _step_first(an: Analysis, scope: Scope, events: list[_Event]) -> Iterator[Finding]:
+    """RB013: a step with no backward since the previous step, followed by the backward of a
+    loss computed before the step (or the step comes right after its zero_grad)."""
+    order = {id(st.node): i for i, st in enumerate(scope.stmts)}
+    assigned: dict[str, list[int]] = {}
+    for i, st in enumerate(scope.stmts):
+        if isinstance(st.node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = st.node.targets if isinstance(st.node, ast.Assign) else [st.node.target]
+            for t in targets:
+                for name in _keys(t):
+                    assigned.setdefault(name, []).append(i)
+
+    def computed_before(backward: _Event, step: _Event) -> bool:
+        at_step, at_backward = order[id(step.st.node)], order[id(backward.st.node)]
+        for name in _keys(backward.node.func.value):  # type: ignore[attr-defined]
+            last = [i for i in assigned.get(name, ()) if i < at_backward]
+            if last and last[-1] < at_step:
+                return True
+        return False
+
     bodies: dict[int, list[_Event]] = {}
     for ev in events:
         loops = ev.st.ctx.loops
@@ -124,6 +157,10 @@ def _step_first(an: Analysis, events: list[_Event]) -> Iterator[Finding]:
             after = next((e for e in body[i + 1:] if e.kind == "backward"), None)
             if after is None:
                 continue
+            since = body[body.index(before[-1]) + 1:i] if before else body[:i]
+            zeroed = any(e.kind == "zero" and e.opt in (None, ev.opt) for e in since)
+            if before and not zeroed and not computed_before(after, ev):
+                continue
             yield an.finding("RB013", ev.node, (
                 f"{_text(ev.node)}() at line {ev.node.lineno} runs before "
                 f"{_text(after.node)}() at line {after.node.lineno}: the step reads stale "
@@ -137,11 +174,12 @@ _LOSS_WORDS = ("loss", "criterion", "entropy", "nll", "kl_div")
 
 
 def _loss_call(node: ast.AST) -> bool:
+    """A call that computes a loss (``criterion(...)``, ``F.mse_loss(...)``), not a class."""
     if not isinstance(node, ast.Call):
         return False
     name = key(node.func)
-    last = name.rsplit(".", 1)[-1].lower() if name else ""
-    return any(word in last for word in _LOSS_WORDS)
+    last = name.rsplit(".", 1)[-1] if name else ""
+    return not last[:1].isupper() and any(word in last.lower() for word in _LOSS_WORDS)
 
 
 def _carrier(expr: ast.AST, losses: set[str]) -> str | None:
@@ -149,6 +187,8 @@ def _carrier(expr: ast.AST, losses: set[str]) -> str | None:
     stack = [expr]
     while stack:
         node = stack.pop()
+        if isinstance(node, (ast.Lambda, ast.Constant)):
+            continue
         if isinstance(node, ast.Call):
             if method(node) in _DETACHING or (
                     isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "round")):
