@@ -225,12 +225,14 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if self._grad_fn is not None:
+        if self._grad_fn is not None and not flag:
             raise NonLeafRequiresGradError(
-                "you can only change requires_grad flags of leaf variables."
-                + ("" if flag else " If you want to use a computed variable in a subgraph that "
-                   "doesn't require differentiation use var_no_grad = var.detach()."),
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().",
                 where=user_where(2), what=f"grad_fn={self._grad_fn.name()}")
+        if self._grad_fn is not None:
+            return
         if flag:
             check_requires_grad(self._dtype)
         self._requires_grad = bool(flag)
@@ -302,19 +304,27 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
+        from .autograd.engine import retain_slot
+
         self._extra().retains_grad = True
+        retain_slot(self)
 
     def register_hook(self, hook: Any) -> Any:
         """hook(grad) runs when this tensor's gradient is computed; it may return a new grad."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.engine import retain_slot
         from .autograd.graph import _RemovableHandle
 
-        meta = self._extra()
-        if meta.hooks is None:
-            meta.hooks = []
-        meta.hooks.append(hook)
-        return _RemovableHandle(meta.hooks, hook)
+        if self._grad_fn is not None:  # runs when the node's output gradient is ready
+            hooks = retain_slot(self)[1]
+        else:  # runs before the gradient is added into .grad
+            meta = self._extra()
+            if meta.hooks is None:
+                meta.hooks = []
+            hooks = meta.hooks
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
 
     def backward(self, gradient: Optional[Tensor] = None, retain_graph: Optional[bool] = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

@@ -144,12 +144,16 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
                                                   for e in fn.edges):
                 continue
             _call_node(fn, buf, buffers, ops, create_graph, shared, needed)
-            if not retain_graph:
+            if not retain_graph and fn.versions:  # free what the node saved (if anything)
                 fn.args = fn.out = None
                 fn.freed = site
     finally:
         STATE.enabled = prev
         QUIET_RESET(quiet)
+    if accumulate and input_list is not None:  # non-leaf `inputs=` get their .grad too
+        for t, g in zip(input_list, found):
+            if t._grad_fn is not None and g is not None:
+                t._grad = g if t._grad is None else t._grad + g
     return found
 
 
@@ -195,7 +199,7 @@ def _needed(order: list, targets: set) -> set:
 
 
 def _check_saved(fn: Node) -> None:
-    if fn.freed is not None or (fn.args is None and fn.op is not None):
+    if fn.freed is not None:
         raise BackwardTwiceError(
             "Trying to backward through the graph a second time (or directly access saved "
             "tensors after they have already been freed). Saved intermediate values of the graph "

@@ -82,6 +82,8 @@ def _update(an: Analysis, st: Stmt, leaves: dict[str, str]) -> None:
                 owner = key(t.value)
                 if owner and is_true(node.value):
                     leaves[owner] = f"set to require grad at line {node.lineno}"
+                elif owner:
+                    leaves.pop(owner, None)
                 continue
             for name in _bound(t):
                 leaves.pop(name, None)
@@ -92,6 +94,8 @@ def _update(an: Analysis, st: Stmt, leaves: dict[str, str]) -> None:
         name = key(node.value.func.value)  # type: ignore[union-attr]
         if name and is_leaf_creation(node.value, an.resolver):
             leaves[name] = f"set to require grad at line {node.lineno}"
+        elif name:  # requires_grad_(False)
+            leaves.pop(name, None)
     elif isinstance(node, (ast.For, ast.AsyncFor)):
         for name in _bound(node.target):
             leaves.pop(name, None)

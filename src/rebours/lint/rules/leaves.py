@@ -111,6 +111,8 @@ class _Tracker:
             name = key(node.value.func.value)  # type: ignore[union-attr]
             if name and is_leaf_creation(node.value, self.an.resolver):
                 self.state[name] = _Leaf(node.lineno)
+            elif name:  # requires_grad_(False)
+                self.state.pop(name, None)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             self._forget(node.target)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -136,6 +138,8 @@ class _Tracker:
             name = key(target.value)
             if name and is_true(value):
                 self.state[name] = _Leaf(stmt.lineno)
+            elif name:
+                self.state.pop(name, None)
             return
         name = key(target)
         if name is None:

@@ -18,7 +18,21 @@ def check(an: Analysis) -> Iterator[Finding]:
     module_classes = _module_classes(an)
     for cls in module_classes.values():
         methods = [s for s in an.scopes if s.cls is cls and isinstance(s.node, DEFS)]
-        yield from _check_class(an, cls, methods, set(module_classes))
+        wrapped = _wrapped_later(methods)
+        for name, finding in _check_class(an, cls, methods, set(module_classes)):
+            if name not in wrapped:
+                yield finding
+
+
+def _wrapped_later(methods: list[Scope]) -> set[str]:
+    """Attributes that some method rebinds to a call (``self.x = nn.ModuleList(self.x)``)."""
+    names: set[str] = set()
+    for scope in methods:
+        for st in scope.stmts:
+            node = st.node
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                names.update(k for k in map(key, node.targets) if k and k.startswith("self."))
+    return names
 
 
 def _module_classes(an: Analysis) -> dict[str, ast.ClassDef]:
@@ -70,11 +84,11 @@ def _elements(node: ast.AST) -> list[ast.AST]:
 
 
 def _check_class(an: Analysis, cls: ast.ClassDef, methods: list[Scope],
-                 local: set[str]) -> Iterator[Finding]:
+                 local: set[str]) -> Iterator[tuple[str, Finding]]:
     def component(values: list[ast.AST]) -> str | None:
         return next((k for k in (_is_component(v, an.resolver, local) for v in values) if k), None)
 
-    # attribute -> (assignment of an empty container, already reported)
+    # attribute -> the assignment of an empty container to it
     empty: dict[str, ast.stmt] = {}
     reported: set[str] = set()
     for scope in methods:
@@ -89,7 +103,7 @@ def _check_class(an: Analysis, cls: ast.ClassDef, methods: list[Scope],
                         lists[owner] = lists[owner] or kind
                     elif kind and owner in empty and owner not in reported:
                         reported.add(owner)
-                        yield _finding(an, empty[owner], owner, kind, cls)
+                        yield owner, _finding(an, empty[owner], owner, kind, cls)
             stmt = st.node
             if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
                 continue
@@ -99,7 +113,7 @@ def _check_class(an: Analysis, cls: ast.ClassDef, methods: list[Scope],
                 kind = component([value])
                 if kind and owner in empty and owner not in reported:
                     reported.add(owner)
-                    yield _finding(an, empty[owner], owner, kind, cls)
+                    yield owner, _finding(an, empty[owner], owner, kind, cls)
                 continue
             name = key(target)
             if name is None:
@@ -120,7 +134,7 @@ def _check_class(an: Analysis, cls: ast.ClassDef, methods: list[Scope],
                 kind = lists.get(value.id)
             if kind and name not in reported:
                 reported.add(name)
-                yield _finding(an, stmt, name, kind, cls)
+                yield name, _finding(an, stmt, name, kind, cls)
 
 
 def _finding(an: Analysis, stmt: ast.stmt, name: str, kind: str, cls: ast.ClassDef) -> Finding:
