@@ -90,7 +90,7 @@ def test_create_graph_gives_higher_order_derivatives():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
 
 
-@pytest.mark.filterwarnings("ignore:Using backward\(\) with create_graph=True")
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph=True")
 def test_backward_create_graph_then_backward_again():
     for lib in (rebours, torch):
         x = lib.tensor(3.0, requires_grad=True)
@@ -291,7 +291,7 @@ def test_backward_on_a_tensor_without_grad_fn():
 
 def test_grad_setter_checks_shape():
     x = rebours.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient of size"):
         x.grad = rebours.ones(2)
     x.grad = rebours.ones(3)
     assert x.grad.tolist() == [1.0, 1.0, 1.0]

@@ -82,9 +82,12 @@ def device_mismatch(op: OpDef, args: tuple, tpos: list[int]) -> DeviceMismatchEr
     seen = list(dict.fromkeys(devs))
     what = ", ".join(f"input {n} on {d} shape {tuple(args[i]._data.shape)}"
                      for n, (i, d) in enumerate(zip(tpos, devs)))
+    headline = (f"Expected all tensors to be on the same device, but found at least two devices, "
+                f"{seen[0]} and {seen[1]}!")
+    if "meta" in seen:  # torch words the meta case differently
+        headline = f"Tensor on device {seen[1]} is not on the expected device {seen[0]}!"
     return DeviceMismatchError(
-        f"Expected all tensors to be on the same device, but found at least two devices, "
-        f"{seen[0]} and {seen[1]}!",
+        headline,
         where=user_where(3), what=f"{op.name}: {what}",
         fix=f"move one side: `a.to(b.device)` (here `.to('{seen[0]}')` or `.to('{seen[1]}')`), "
             "or create both tensors with the same `device=`.")
@@ -204,7 +207,10 @@ def wrap(arr: Any, dt: Any, dev: Any, backend: Any) -> Tensor:
 
 
 def _node_class(op: OpDef, args: tuple, params: dict) -> type:
-    name = op.node if isinstance(op.node, str) else op.node(args, params)
+    if isinstance(op.node, str):  # the name never changes: cache the class on the row
+        op.node_cls = node_class(op.node)
+        return op.node_cls
+    name = op.node(args, params)
     cls = op.node_classes.get(name)
     if cls is None:
         cls = op.node_classes[name] = node_class(name)

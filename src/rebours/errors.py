@@ -280,7 +280,7 @@ _row(
 x = rebours.ones(3, requires_grad=True)
 x.grad = rebours.ones(2)     # RuntimeError
 """,
-    "assigned grad has data of a different size",
+    "attempting to assign a gradient of size '[2]' to a tensor of size '[3]'",
 )
 _row(
     "RB020", "a CUDA tensor asked for, with no GPU backend",

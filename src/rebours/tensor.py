@@ -255,8 +255,9 @@ class Tensor:
                                 f"type {type(value).__name__}")
             if value.shape != self.shape:
                 raise GradMismatchError(
-                    "assigned grad has data of a different size",
-                    where=user_where(2),
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size", where=user_where(2),
                     what=f"tensor shape {tuple(self.shape)}, grad shape {tuple(value.shape)}")
             if value._dtype is not self._dtype:
                 raise GradMismatchError("assigned grad has data of a different type",

@@ -55,7 +55,7 @@ def _check_inputs(inputs: tuple) -> None:
                 f"Input #{idx} requires gradient and is not a double precision floating point "
                 "or complex. This check will likely fail if all the inputs are not of double "
                 "precision floating point or complex. ", UserWarning, stacklevel=3)
-        if any(st == 0 and sz > 1 for st, sz in zip(x.stride(), x.shape)):
+        if x.numel() and any(st == 0 and sz > 1 for st, sz in zip(x.stride(), x.shape)):
             raise RuntimeError(
                 f"The {idx}th input has a dimension with stride 0. gradcheck only supports "
                 "inputs that are non-overlapping to be able to compute the numerical gradients "

@@ -33,7 +33,8 @@ def select_codes(select: Iterable[str] | None = None,
             sel = raw.strip().upper()
             if not sel:
                 continue
-            hits = {c for c in rules.CODES if sel == "ALL" or c.startswith(sel)}
+            hits = {c for c in (*rules.CODES, rules.SYNTAX_ERROR)
+                    if sel == "ALL" or c.startswith(sel)}
             if not hits:
                 raise ValueError(f"unknown rule selector {raw!r}; known codes: "
                                  + ", ".join(rules.CODES))
@@ -41,7 +42,8 @@ def select_codes(select: Iterable[str] | None = None,
         return chosen
 
     chosen = expand(select) if select is not None else set(rules.CODES)
-    return frozenset(chosen - expand(ignore or ()))
+    # RB000 (a file that cannot be parsed) is always reported, whatever the selection
+    return frozenset(chosen - expand(ignore or ()) - {rules.SYNTAX_ERROR})
 
 
 def lint_tree(tree: ast.Module, filename: str = "<string>",

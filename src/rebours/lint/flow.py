@@ -62,12 +62,22 @@ _TRY_STAR: tuple[type, ...] = (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 
 
 def _walk_expr(roots: list[ast.AST]) -> list[ast.AST]:
+    """All nodes under `roots` in source (pre-)order, without Load/Store context markers."""
     out: list[ast.AST] = []
     stack = list(reversed(roots))
+    AST, context = ast.AST, ast.expr_context
     while stack:
         node = stack.pop()
         out.append(node)
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children: list[ast.AST] = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, AST):
+                if not isinstance(value, context):
+                    children.append(value)
+            elif isinstance(value, list):
+                children.extend(v for v in value if isinstance(v, AST))
+        stack.extend(reversed(children))
     return out
 
 

@@ -21,6 +21,7 @@ class Resolver:
 
     def __init__(self, tree: ast.AST) -> None:
         self.aliases: dict[str, str] = {}
+        self._cache: dict[int, str | None] = {}  # id(node) -> qualname; the tree outlives it
         for node in _import_nodes(tree):
             self._bind(node)
 
@@ -52,6 +53,14 @@ class Resolver:
 
     def qualname(self, node: ast.AST) -> str | None:
         """The canonical dotted name of a Name/Attribute chain, or None if not imported."""
+        try:
+            return self._cache[id(node)]
+        except KeyError:
+            pass
+        result = self._cache[id(node)] = self._resolve(node)
+        return result
+
+    def _resolve(self, node: ast.AST) -> str | None:
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)

@@ -21,7 +21,8 @@ defop("sub", lambda xp, a, b, alpha=1: a - b if alpha == 1 else a - alpha * b,
        lambda ops, g, out, a, b, alpha=1: -g if alpha == 1 else g * -alpha), method=False)
 defop("rsub", lambda xp, a, b, alpha=1: b - a if alpha == 1 else b - alpha * a,
       (lambda ops, g, out, a, b, alpha=1: -g if alpha == 1 else g * -alpha,
-       lambda ops, g, out, a, b, alpha=1: g), node="RsubBackward1", method=False)
+       lambda ops, g, out, a, b, alpha=1: g), method=False,
+      node=lambda args, p: "RsubBackward1" if _is_num(args[1]) else "RsubBackward0")
 defop("mul", lambda xp, a, b: a * b,
       (lambda ops, g, out, a, b: g * b,
        lambda ops, g, out, a, b: g * a), method=False)
@@ -30,15 +31,25 @@ defop("div", lambda xp, a, b: a / b,
        lambda ops, g, out, a, b: -g * a / (b * b)),
       dtypes=FLOAT, method=False,
       node=lambda args, p: "MulBackward0" if _is_num(args[0]) else "DivBackward0")
-defop("floor_divide", lambda xp, a, b: xp.floor_divide(a, b), None)
+# torch records a node for `a // b` whose backward raises (NotImplemented), and a zero gradient
+# for div(rounding_mode="trunc") (DivBackward2)
+defop("floor_divide", lambda xp, a, b: xp.floor_divide(a, b), (None, None), node="NotImplemented")
 defop("trunc_divide", lambda xp, a, b: xp.trunc(a / b) if a.dtype.kind in "fc"
-      else (a - xp.fmod(a, b)) // b, None, method=False, function=False)
+      else (a - xp.fmod(a, b)) // b,
+      (lambda ops, g, out, a, b: ops.zeros_like(g), lambda ops, g, out, a, b: ops.zeros_like(g)),
+      node="DivBackward2", method=False, function=False)
+
+
+def _by_tensor(name: str):  # torch: <Name>Backward0 for a number divisor, <Name>Backward1 else
+    return lambda args, p: f"{name}Backward0" if _is_num(args[1]) else f"{name}Backward1"
+
+
 defop("remainder", lambda xp, a, b: xp.remainder(a, b),
       (lambda ops, g, out, a, b: g,
-       lambda ops, g, out, a, b: -g * ops.floor_divide(a, b)))
+       lambda ops, g, out, a, b: -g * ops.floor_divide(a, b)), node=_by_tensor("Remainder"))
 defop("fmod", lambda xp, a, b: xp.fmod(a, b),
       (lambda ops, g, out, a, b: g,
-       lambda ops, g, out, a, b: -g * ops.trunc(a / b)))
+       lambda ops, g, out, a, b: -g * ops.trunc(a / b)), node=_by_tensor("Fmod"))
 
 
 def _pow_name(args: tuple, params: dict) -> str:
@@ -96,9 +107,17 @@ def _sigmoid(xp, x):  # fused for stability: exp of a non-positive number never 
 defop("sigmoid", _sigmoid, lambda ops, g, out, x: g * out * (1 - out), dtypes=FLOAT)
 defop("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
       lambda ops, g, out, x: ops.where(out > 0, g, 0), dtypes=KEEP, kinks=(0.0,))
+def _clamp_dtype(args, params):  # the bounds promote like numbers: clamp(int, 0.5) is float
+    from .. import dtypes as D
+
+    bounds = [v for v in (params.get("min"), params.get("max")) if v is not None]
+    d = D.result_type([args[0]], bounds)
+    return d, d
+
+
 defop("clamp", lambda xp, x, min=None, max=None: xp.clip(x, min, max),
       lambda ops, g, out, x, min=None, max=None: ops.where(_inside(x, min, max), g, 0),
-      dtypes=KEEP, node="ClampBackward1")
+      dtypes=_clamp_dtype, node="ClampBackward1")
 
 
 def _inside(x, lo, hi):
@@ -132,7 +151,8 @@ defop("floor", lambda xp, x: xp.floor(x), _zero, dtypes=KEEP)
 defop("ceil", lambda xp, x: xp.ceil(x), _zero, dtypes=KEEP)
 defop("trunc", lambda xp, x: xp.trunc(x), _zero, dtypes=KEEP)
 defop("round", lambda xp, x, decimals=0: xp.round(x, decimals),
-      lambda ops, g, out, x, decimals=0: ops.zeros_like(g), dtypes=KEEP)
+      lambda ops, g, out, x, decimals=0: ops.zeros_like(g), dtypes=KEEP,
+      node=lambda args, p: "RoundBackward1" if "decimals" in p else "RoundBackward0")
 
 # -- comparisons and logic: not differentiable -------------------------------------------------
 

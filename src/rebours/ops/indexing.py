@@ -12,17 +12,30 @@ def is_basic(idx) -> bool:
 
 
 def _node_name(args, params) -> str:
+    """torch's node: the last view it applies, left to right; in a tuple, full slices are no-ops
+    (`x[:, None]` is an unsqueeze), but a lone slice always slices (`x[:]`)."""
     idx = params["idx"]
-    items = idx if isinstance(idx, tuple) else (idx,)
     if not is_basic(idx):
         return "IndexBackward0"
-    if all(i is Ellipsis for i in items):
-        return "AliasBackward0"
-    if all(i is None or i is Ellipsis for i in items):
-        return "UnsqueezeBackward0"
-    if any(isinstance(i, slice) for i in items):
+    if isinstance(idx, slice):
         return "SliceBackward0"
-    return "SelectBackward0"
+    items = idx if isinstance(idx, tuple) else (idx,)
+    shape = args[0].shape
+    d = 0  # the dim of the input the next int or slice applies to
+    name = "AliasBackward0"
+    for i in items:
+        if i is None:
+            name = "UnsqueezeBackward0"
+        elif i is Ellipsis:
+            d += len(shape) - sum(1 for j in items if j is not None and j is not Ellipsis)
+        elif isinstance(i, slice):
+            if i.indices(shape[d]) != (0, shape[d], 1):
+                name = "SliceBackward0"
+            d += 1
+        else:
+            name = "SelectBackward0"
+            d += 1
+    return name
 
 
 def _scatter(xp, g, shape=(), idx=()):

@@ -100,6 +100,8 @@ defop("mean", _mean,
 def _prod_except(xp, x, dim=None):
     """For each element, the product of the others along `dim` (all, if None); exact at zeros."""
     shape = x.shape
+    if x.size == 0:
+        return xp.ones_like(x)
     flat = dim is None
     if flat:
         x = xp.reshape(x, (-1,))
@@ -243,11 +245,11 @@ def _var(xp, x, dim=None, correction=1, keepdim=False):
 
 
 def _var_grad(ops, g, out, x, dim=None, correction=1, keepdim=False):
-    n = count(x.shape, dim)
+    dof = count(x.shape, dim) - correction  # no degrees of freedom: inf * 0 = nan, as torch
     centred = x - ops.unreduce(ops.mean(x, dim=dim, keepdim=True), shape=x.shape, dim=dim,
                                keepdim=True)
     return ops.unreduce(g, shape=x.shape, dim=dim, keepdim=keepdim) * centred * (
-        2.0 / (n - correction))
+        2.0 / dof if dof > 0 else math.inf)
 
 
 defop("var", _var, _var_grad, dtypes=FLOAT)
@@ -280,8 +282,8 @@ def _vector_norm(xp, x, ord=2, dim=None, keepdim=False):
 def _vector_norm_grad(ops, g, out, x, ord=2, dim=None, keepdim=False):
     n = ops.unreduce(out, shape=x.shape, dim=dim, keepdim=keepdim)
     gu = ops.unreduce(g, shape=x.shape, dim=dim, keepdim=keepdim)
-    if ord == 0:
-        return ops.zeros_like(x)
+    if ord == 0:  # piecewise constant: torch leaves the gradient undefined
+        return None
     if ord == 1:
         return gu * ops.sign(x)
     if ord in (math.inf, -math.inf):

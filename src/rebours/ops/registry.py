@@ -149,9 +149,5 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Union[Vjp, tuple[Vjp, ...]] =
                saved_idx, saves_out, nout, diff_outputs, view, kinks, domain,
                doc or (fwd.__doc__ or ""), promote_args, method, function)
     op.wrap_outputs = wrap_outputs
-    if isinstance(op.node, str):
-        from ..autograd.graph import node_class
-
-        op.node_cls = op.node_classes[op.node] = node_class(op.node)
     OPS[name] = op
     return op

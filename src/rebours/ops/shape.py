@@ -22,10 +22,19 @@ def _view(xp, x, shape=()):
         return xp.reshape(x, shape)
 
 
+def _reshape_name(args, params) -> str:  # torch: a view, an alias of strided memory, or a copy
+    x = args[0]._data
+    if x.flags.c_contiguous:
+        return "ViewBackward0"
+    try:
+        x.reshape(params.get("shape", ()), copy=False)
+    except (ValueError, TypeError):
+        return "UnsafeViewBackward0"
+    return "ReshapeAliasBackward0"
+
+
 defop("reshape", lambda xp, x, shape=(): xp.reshape(x, shape), _same_shape, dtypes=KEEP,
-      saves=(), view=True,
-      node=lambda args, p: "ViewBackward0" if args[0]._data.flags.c_contiguous
-      else "UnsafeViewBackward0")
+      saves=(), view=True, node=_reshape_name)
 defop("view", _view, _same_shape, dtypes=KEEP, saves=(), view=True, node="ViewBackward0")
 defop("transpose", lambda xp, x, dim0=0, dim1=1: xp.swapaxes(x, dim0, dim1),
       lambda ops, g, out, x, dim0=0, dim1=1: ops.transpose(g, dim0=dim0, dim1=dim1),
@@ -85,7 +94,9 @@ def _sum_to_size(xp, x, shape=()):
 
 defop("sum_to_size", _sum_to_size,
       lambda ops, g, out, x, shape=(): ops.broadcast_to(g, shape=x.shape),
-      dtypes=KEEP, saves=(), node="SumBackward1")
+      dtypes=KEEP, saves=(),  # torch views away the leading dims after summing
+      node=lambda args, p: "ViewBackward0" if args[0].ndim > len(p.get("shape", ()))
+      else "SumBackward1")
 
 
 def expand_shape(old, sizes):

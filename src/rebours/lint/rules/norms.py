@@ -22,7 +22,8 @@ def check(an: Analysis) -> Iterator[Finding]:
                     if arg is None:
                         continue
                     kind = _squares(arg, env, an.resolver, 0)
-                    if kind:
+                    # `(a ** 2 + b ** 2) ** 0.5` is as likely plain Python floats as tensors
+                    if kind and not (kind == "sum" and _is_python_pow(node, arg, env)):
                         yield an.finding("RB007", node, _message(node, kind))
             _remember(st.node, env)
 
@@ -107,6 +108,11 @@ def _squares(node: ast.expr, env: dict[str, ast.expr], resolver: Resolver, depth
         if len(terms) >= 2 and all(_square(t, env, resolver, depth + 1) for t in terms):
             return "sum"
     return ""
+
+
+def _is_python_pow(node: ast.AST, arg: ast.expr, env: dict[str, ast.expr]) -> bool:
+    """True for ``X ** 0.5`` where X is a plain ``+`` of squares (no tensor reduction)."""
+    return isinstance(node, ast.BinOp) and isinstance(_lookup(arg, env, 0), ast.BinOp)
 
 
 def _add_terms(node: ast.expr) -> list[ast.expr]:

@@ -257,6 +257,8 @@ def _backprop_roots(scope: Scope) -> tuple[set[str], set[str]]:
 
 def check_running_total(an: Analysis) -> Iterator[Finding]:
     for scope in an.scopes:
+        if not any(st.ctx.loops and _accumulation(st.node) for st in scope.stmts):
+            continue
         roots, direct = _backprop_roots(scope)
         has_backward = bool(direct)
         returned: set[str] = set()
