@@ -11,6 +11,12 @@ tensor(8.)
 
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+# NumPy warns when a row computes 1/0 or log(0); torch gives inf/nan silently, and so do we.
+# The filter only matches warnings attributed to rebours's own modules.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"rebours\.ops\.")
+
 from . import _bind, autograd, cuda, errors, linalg
 from ._printing import get_printoptions, set_printoptions
 from .autograd.grad_mode import (

@@ -5,19 +5,20 @@ This is the path every op takes. It never names an op: all it knows comes from t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
+
+import numpy as np
 
 from . import dtypes as D
 from .autograd.grad_mode import STATE
 from .autograd.graph import Meta, node_class, user_where
-from .backends import CPU, META, QUIET, QUIET_RESET, QUIET_SET, CpuBackend, backend_of
+from .backends import CPU, META, CpuBackend, backend_of
 from .errors import DeviceMismatchError
 from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef
 from .tensor import Tensor, new_tensor_raw
 
 _EMPTY: dict = {}
 _new = object.__new__
-_QUIET, _QUIET_SET, _QUIET_RESET = QUIET, QUIET_SET, QUIET_RESET
 
 
 def _result_dtypes(op: OpDef, args: tuple, params: dict, tpos: list[int]) -> tuple[Any, D.dtype]:
@@ -100,6 +101,115 @@ _SCALAR_CATEGORY = {float: 2, int: 1, bool: 0, complex: 3}
 
 def apply(op: OpDef, *args: Any, **params: Any) -> Any:
     """Run `op` on `args` (Tensors and Python numbers) and record it for autograd if needed."""
+    if op.fast and len(args) <= 2:
+        out = _apply_fast(op, args, params)
+        if out is not None:
+            return out
+    return _apply_general(op, args, params)
+
+
+def _apply_fast(op: OpDef, args: tuple, params: dict) -> Optional[Tensor]:
+    """The common case, without generality: CPU, one or two inputs of one dtype (or a number
+    that fits it), one output that is not a view. Returns None to hand over to the general path.
+    """
+    a = args[0]
+    if not isinstance(a, Tensor) or a._device is not CPU:
+        return None
+    dt = a._dtype
+    rg = a._requires_grad
+    if len(args) == 2:
+        b = args[1]
+        if isinstance(b, Tensor):
+            if b._dtype is not dt or b._device is not CPU:
+                return None
+            rg = rg or b._requires_grad
+            out = op.fwd(np, a._data, b._data, **params)
+        else:
+            cat = _SCALAR_CATEGORY.get(type(b), 9)
+            if cat > dt.category:
+                return None
+            out = op.fwd(np, a._data, b, **params)
+    else:
+        out = op.fwd(np, a._data, **params)
+    rule = op.dtypes
+    if rule is BOOL:
+        odt = D.bool_
+    elif rule is FLOAT and dt.category < 2:
+        odt = D.get_default_dtype()
+    else:
+        odt = dt
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if out.dtype is not odt.np and out.dtype != odt.np:
+        out = out.astype(D.np_dtype(odt))
+    t = _new(Tensor)
+    t._data = out
+    t._dtype = odt
+    t._device = CPU
+    t._requires_grad = False
+    t._grad_fn = None
+    t._out_nr = 0
+    if rg and STATE.enabled and op.vjps is not None and odt.category >= 2:
+        _record_fast(op, args, params, t)
+    elif STATE.inference:
+        t._extra().inference = True
+    return t
+
+
+def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
+    """`record` for one output and inputs that need no cast (the fast path's case)."""
+    node = _new(op.node_cls or _node_class(op, args, params))
+    saved = op.saves
+    edges = []
+    metas = []
+    arrays = []
+    versions = []
+    i = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            arr = a._data
+            if a._requires_grad:
+                fn = a._grad_fn
+                edges.append((fn, a._out_nr) if fn is not None
+                             else (a._acc or a._accumulator(), 0))
+            else:
+                edges.append(None)
+            metas.append((arr.shape, a._dtype, CPU))
+            if i in saved:
+                vc = a._vc or a._version_counter()
+                versions.append((vc, vc.value, i))
+                arrays.append(arr)
+            else:
+                m = _new(Meta)
+                m.shape = arr.shape
+                m.dtype = arr.dtype
+                arrays.append(m)
+        else:
+            edges.append(None)
+            metas.append(None)
+            arrays.append(a)
+        i += 1
+    node.op = op
+    node.edges = edges
+    node.args = arrays
+    node.params = params
+    node.in_meta = metas
+    node.device = CPU
+    data = out._data
+    node.out_meta = [(data.shape, out._dtype)]
+    if op.saves_out:
+        node.out = [data]
+        vc = out._version_counter()
+        versions.append((vc, 0, -1))
+    else:
+        node.out = None
+    node.versions = versions
+    node.where = user_where(3)
+    out._requires_grad = True
+    out._grad_fn = node
+
+
+def _apply_general(op: OpDef, args: tuple, params: dict) -> Any:
     arrays = list(args)
     tpos = []
     t0 = dt = dev = None
@@ -141,11 +251,7 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Any:
         cdt, odt = _result_dtypes(op, args, params, tpos)
         _convert(op, args, arrays, tpos, cdt, dev)
     backend = CpuBackend if dev is CPU else backend_of(dev)
-    tok = _QUIET_SET(_QUIET)
-    try:
-        out = op.fwd(backend.xp, *arrays, **params)
-    finally:
-        _QUIET_RESET(tok)
+    out = op.fwd(backend.xp, *arrays, **params)
     if op.nout == 1:
         res = wrap(out, odt, dev, backend)
         outs = (res,)

@@ -26,6 +26,14 @@ _apply = apply
 def from_row(op: OpDef) -> Callable[..., Any]:
     """A function with torch's positional order: inputs first, then the row's parameters."""
     nin, pnames = op.nin, op.params
+    if not pnames and nin == 1:
+        def fn1(input: Tensor) -> Any:
+            return _apply(op, input)
+        return _named(fn1, op)
+    if not pnames and nin == 2:
+        def fn2(input: Any, other: Any) -> Any:
+            return _apply(op, input, other)
+        return _named(fn2, op)
 
     def fn(*args: Any, **kwargs: Any) -> Any:
         if "input" in kwargs:
@@ -37,8 +45,13 @@ def from_row(op: OpDef) -> Callable[..., Any]:
             args = args[:nin]
         return _apply(op, *args, **kwargs)
 
+    return _named(fn, op)
+
+
+def _named(fn: Callable[..., Any], op: OpDef) -> Callable[..., Any]:
     fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = op.doc or f"rebours.{op.name}: see torch.{op.name}; node {op.node}."
+    node = op.node if isinstance(op.node, str) else "a node named by its arguments"
+    fn.__doc__ = op.doc or f"rebours.{op.name}, as torch.{op.name}; recorded as {node}."
     return fn
 
 

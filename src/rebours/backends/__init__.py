@@ -74,8 +74,9 @@ class device:
 
 _DEVICES: dict[tuple, device] = {}
 
-# NumPy warns on 1/0 and log(0); torch does not. Ops run with NumPy's floating-point errors
-# ignored, through the context variable that np.errstate sets (one set/reset per op).
+# NumPy warns on 1/0 and log(0); torch does not. Backward runs with NumPy's floating-point
+# errors ignored, through the context variable that np.errstate sets (once per backward);
+# forward rows are covered by a warnings filter on rebours's modules (see rebours/__init__.py).
 try:
     from numpy._core import _ufunc_config as _uc
 

@@ -38,3 +38,9 @@ class Analysis:
         line = getattr(at, "lineno", 1)
         col = getattr(at, "col_offset", 0) + 1
         return Finding(self.path, line, col, code, message)
+
+
+def snippet(node: ast.AST, limit: int = 50) -> str:
+    """The source text of `node` for a message, shortened to `limit` characters."""
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

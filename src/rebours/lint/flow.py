@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .imports import Resolver
+from .tensors import method
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -27,6 +28,7 @@ class Stmt:
     node: ast.stmt
     ctx: Ctx
     nodes: list[ast.AST] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)
 
 
 @dataclass
@@ -99,7 +101,8 @@ def grad_disabled(expr: ast.AST, resolver: Resolver) -> bool:
 
 def _flatten(body: list[ast.stmt], ctx: Ctx, resolver: Resolver, out: list[Stmt]) -> None:
     for stmt in body:
-        out.append(Stmt(stmt, ctx, _walk_expr(header_exprs(stmt))))
+        nodes = _walk_expr(header_exprs(stmt))
+        out.append(Stmt(stmt, ctx, nodes, [n for n in nodes if isinstance(n, ast.Call)]))
         if isinstance(stmt, LOOPS):
             _flatten(stmt.body, Ctx(ctx.no_grad, (*ctx.loops, stmt)), resolver, out)
             _flatten(stmt.orelse, ctx, resolver, out)
@@ -180,3 +183,22 @@ def mentions(expr: ast.AST, name: str) -> ast.AST | None:
         if isinstance(node, (ast.Name, ast.Attribute)) and key(node) == name:
             return node
     return None
+
+
+_DETACHING_METHODS = frozenset({"item", "detach", "tolist", "numpy"})
+
+
+def keys_in(expr: ast.AST, skip_detached: bool = False) -> set[str]:
+    """Dotted names in `expr`; with `skip_detached`, not those under .item()/.detach()/float()."""
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if skip_detached and isinstance(node, ast.Call) and (method(node) in _DETACHING_METHODS or (
+                isinstance(node.func, ast.Name) and node.func.id in ("float", "int"))):
+            continue
+        name = key(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        if name:
+            found.add(name)
+        stack.extend(ast.iter_child_nodes(node))
+    return found

@@ -59,8 +59,9 @@ def method(call: ast.AST) -> str | None:
     return None
 
 
-def receiver(call: ast.Call) -> ast.expr:
-    assert isinstance(call.func, ast.Attribute)
+def receiver(call: ast.AST) -> ast.expr:
+    """The ``<expr>`` of a method call ``<expr>.name(...)`` (check with `method` first)."""
+    assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
     return call.func.value
 
 

@@ -46,7 +46,7 @@ def _by_tensor(name: str):  # torch: <Name>Backward0 for a number divisor, <Name
 
 defop("remainder", lambda xp, a, b: xp.remainder(a, b),
       (lambda ops, g, out, a, b: g,
-       lambda ops, g, out, a, b: -g * ops.floor_divide(a, b)), node=_by_tensor("Remainder"))
+       lambda ops, g, out, a, b: -g * ops.floor(a / b)), node=_by_tensor("Remainder"))
 defop("fmod", lambda xp, a, b: xp.fmod(a, b),
       (lambda ops, g, out, a, b: g,
        lambda ops, g, out, a, b: -g * ops.trunc(a / b)), node=_by_tensor("Fmod"))

@@ -36,7 +36,7 @@ class OpDef:
 
     __slots__ = ("name", "fwd", "vjps", "node", "dtypes", "nin", "params", "saves",
                  "saves_out", "nout", "diff_outputs", "view", "kinks", "domain", "doc",
-                 "promote_args", "method", "function", "node_classes", "wrap_outputs", "node_cls")
+                 "promote_args", "method", "function", "node_classes", "wrap_outputs", "node_cls", "fast")
 
     def __init__(self, name: str, fwd: Callable[..., Any], vjps: Optional[tuple[Vjp, ...]],
                  node: NodeName, dtypes: Any, nin: int, params: tuple[str, ...],
@@ -66,6 +66,9 @@ class OpDef:
         self.node_classes: dict[str, type] = {}
         self.wrap_outputs: Optional[Callable[..., Any]] = None
         self.node_cls: Optional[type] = None  # set when the node name does not depend on args
+        # dispatch's fast path applies: one output, not a view, a dtype rule it knows
+        self.fast = (nout == 1 and not view and promote_args is None and nin in (1, 2)
+                     and dtypes in (PROMOTE, KEEP, FLOAT, BOOL))
 
     @property
     def differentiable(self) -> bool:

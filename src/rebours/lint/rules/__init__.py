@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..finding import Analysis, Finding
-from . import dtypes, inplace, leaves, modules, norms, training
+from . import inplace, integers, leaves, modules, norms, precision, steps, totals
 
 Checker = Callable[[Analysis], Iterable[Finding]]
 
@@ -14,10 +14,10 @@ CHECKERS: list[tuple[frozenset[str], Checker]] = [
     (frozenset({"RB003", "RB004"}), leaves.check),
     (frozenset({"RB005", "RB023"}), inplace.check),
     (frozenset({"RB007"}), norms.check),
-    (frozenset({"RB009"}), dtypes.check_integer_grad),
-    (frozenset({"RB010"}), dtypes.check_mixing),
-    (frozenset({"RB012", "RB013"}), training.check_steps),
-    (frozenset({"RB014"}), training.check_running_total),
+    (frozenset({"RB009"}), integers.check),
+    (frozenset({"RB010"}), precision.check),
+    (frozenset({"RB012", "RB013"}), steps.check),
+    (frozenset({"RB014"}), totals.check),
     (frozenset({"RB015"}), modules.check),
 ]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..finding import Analysis, Finding
 from ..flow import DEFS, Stmt, key
-from ..tensors import is_in_place, is_leaf_creation, is_true, method, op_symbol
+from ..tensors import is_in_place, is_leaf_creation, is_true, method, op_symbol, receiver
 
 # `.data` of these names is a dataset's array, not a tensor's storage.
 _NOT_TENSORS = ("data", "set", "df", "frame", "loader", "batch")
@@ -59,10 +59,10 @@ def _in_place(an: Analysis, st: Stmt, leaves: dict[str, str]) -> Iterator[Findin
             name = key(t.value)
             if name in leaves:
                 yield an.finding("RB005", node, _message(name, leaves[name], "index assignment"))
-    for sub in st.nodes:
+    for sub in st.calls:
         m = method(sub)
         if m and is_in_place(m):
-            name = key(sub.func.value)  # type: ignore[union-attr]
+            name = key(receiver(sub))
             if name in leaves:
                 yield an.finding("RB005", sub, _message(name, leaves[name], f".{m}()"))
 
@@ -91,7 +91,7 @@ def _update(an: Analysis, st: Stmt, leaves: dict[str, str]) -> None:
             if name and is_leaf_creation(node.value, an.resolver):
                 leaves[name] = f"created with requires_grad at line {node.lineno}"
     elif isinstance(node, ast.Expr) and method(node.value) == "requires_grad_":
-        name = key(node.value.func.value)  # type: ignore[union-attr]
+        name = key(receiver(node.value))
         if name and is_leaf_creation(node.value, an.resolver):
             leaves[name] = f"set to require grad at line {node.lineno}"
         elif name:  # requires_grad_(False)
@@ -171,10 +171,10 @@ def _data_writes(an: Analysis, st: Stmt) -> Iterator[Finding]:
         if owner is not None:
             what = "index assignment" if isinstance(t, ast.Subscript) else "assignment"
             yield an.finding("RB023", node, _data_message(owner, what))
-    for sub in st.nodes:
+    for sub in st.calls:
         m = method(sub)
         if m and is_in_place(m):
-            owner = _data_owner(sub.func.value)  # type: ignore[union-attr]
+            owner = _data_owner(receiver(sub))
             if owner is not None:
                 yield an.finding("RB023", sub, _data_message(owner, f".{m}()"))
 

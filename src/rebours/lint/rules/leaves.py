@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..finding import Analysis, Finding
 from ..flow import Scope, Stmt, key, mentions, replay
-from ..tensors import CONVERSIONS, describe_op, is_leaf_creation, is_true, method
+from ..tensors import CONVERSIONS, describe_op, is_leaf_creation, is_true, method, receiver
 
 DETACHING = frozenset({"detach", "item", "tolist", "numpy"})
 
@@ -36,17 +36,17 @@ def _chains(an: Analysis, scope: Scope) -> Iterator[Finding]:
     """RB004 in one expression: ``torch.randn(3, requires_grad=True).cuda()``."""
     for st in scope.stmts:
         detached: set[int] = set()
-        for node in st.nodes:
+        for node in st.calls:
             if method(node) == "detach":
-                inner = node.func.value  # type: ignore[union-attr]
+                inner = receiver(node)
                 while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
                     detached.add(id(inner))
                     inner = inner.func.value
-        for node in st.nodes:
+        for node in st.calls:
             conv = method(node)
             if conv not in CONVERSIONS or id(node) in detached:
                 continue
-            inner = node.func.value  # type: ignore[union-attr]
+            inner = receiver(node)
             if is_leaf_creation(inner, an.resolver):
                 yield an.finding("RB004", node, _chain_message(st, node, conv))
 
@@ -108,7 +108,7 @@ class _Tracker:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self._assign_target(node.target, node.value, node)
         elif isinstance(node, ast.Expr) and method(node.value) == "requires_grad_":
-            name = key(node.value.func.value)  # type: ignore[union-attr]
+            name = key(receiver(node.value))
             if name and is_leaf_creation(node.value, self.an.resolver):
                 self.state[name] = _Leaf(node.lineno)
             elif name:  # requires_grad_(False)
@@ -177,5 +177,5 @@ def _conversion(value: ast.AST, name: str) -> str | None:
     outer = method(value)
     node = value
     while method(node) in CONVERSIONS:
-        node = node.func.value  # type: ignore[union-attr]
+        node = receiver(node)
     return outer if node is not value and key(node) == name else None

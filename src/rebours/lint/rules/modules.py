@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ..finding import Analysis, Finding
 from ..flow import DEFS, Scope, key
 from ..imports import Resolver
-from ..tensors import PARAMETER, method
+from ..tensors import PARAMETER, method, receiver
 
 _CONTAINERS = frozenset({"ModuleList", "ModuleDict", "ParameterList", "ParameterDict"})
 _LITERALS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.DictComp, ast.SetComp)
@@ -94,10 +94,10 @@ def _check_class(an: Analysis, cls: ast.ClassDef, methods: list[Scope],
     for scope in methods:
         lists: dict[str, str | None] = {}  # local container variable -> what it holds
         for st in scope.stmts:
-            for node in st.nodes:
-                if method(node) in ("append", "extend", "insert") and node.args:  # type: ignore[attr-defined]
-                    owner = key(node.func.value)  # type: ignore[union-attr]
-                    added = node.args[-1]  # type: ignore[attr-defined]
+            for node in st.calls:
+                if method(node) in ("append", "extend", "insert") and node.args:
+                    owner = key(receiver(node))
+                    added = node.args[-1]
                     kind = component([added, *_elements(added)])
                     if kind and owner in lists:
                         lists[owner] = lists[owner] or kind

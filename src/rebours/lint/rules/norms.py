@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..finding import Analysis, Finding
+from ..finding import Analysis, Finding, snippet
 from ..imports import Resolver
-from ..tensors import method, torch_func
+from ..tensors import method, receiver, torch_func
 
 _DEPTH = 4
 
@@ -29,9 +29,7 @@ def check(an: Analysis) -> Iterator[Finding]:
 
 
 def _message(node: ast.AST, kind: str) -> str:
-    text = ast.unparse(node)
-    if len(text) > 60:
-        text = text[:57] + "..."
+    text = snippet(node, 60)
     return (f"'{text}' is the square root of a {kind} of squares: its gradient is NaN where "
             "all the terms are 0; use torch.linalg.vector_norm() / .norm(), or keep the "
             "argument off 0 (sqrt(s + eps))")
@@ -76,9 +74,9 @@ def _sqrt_argument(node: ast.AST, resolver: Resolver) -> ast.expr | None:
     if fn is None and resolver.call_name(node) is None:
         m = method(node)
         if m == "sqrt" and not node.args:
-            return node.func.value  # type: ignore[union-attr]
+            return receiver(node)
         if m == "pow" and len(node.args) == 1 and _is_const(node.args[0], 0.5):
-            return node.func.value  # type: ignore[union-attr]
+            return receiver(node)
     return None
 
 
@@ -99,7 +97,7 @@ def _squares(node: ast.expr, env: dict[str, ast.expr], resolver: Resolver, depth
         if fn in ("sum", "mean") and node.args:
             operand, kind = node.args[0], fn
         elif fn is None and method(node) in ("sum", "mean"):
-            operand, kind = node.func.value, method(node) or ""  # type: ignore[union-attr]
+            operand, kind = receiver(node), method(node) or ""
         if operand is not None and _square(operand, env, resolver, depth + 1):
             return kind
         return ""

@@ -1,11 +1,11 @@
-"""RB009 and RB010: gradients asked of integer tensors, and float64 mixed with float32."""
+"""RB010: float64 and float32 tensors mixed in one elementwise op (a note)."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
 
-from ..finding import Analysis, Finding
+from ..finding import Analysis, Finding, snippet
 from ..flow import key
 from ..imports import Resolver
 from ..tensors import (
@@ -15,78 +15,13 @@ from ..tensors import (
     INT_FACTORIES,
     PARAMETER,
     dtype_name,
-    factory_int_dtype,
     has_float_hint,
-    is_leaf_creation,
-    is_true,
     kwarg,
     literal_kind,
     method,
+    receiver,
     torch_func,
 )
-
-
-def _short(node: ast.AST, limit: int = 50) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------------------------- RB009
-
-
-def _int_tensor(expr: ast.AST, resolver: Resolver) -> bool:
-    """True when `expr` evaluates to an integer or bool tensor."""
-    if not isinstance(expr, ast.Call):
-        return False
-    if factory_int_dtype(expr, resolver):
-        return True
-    m = method(expr)
-    if m in CAST_METHODS and not expr.args:
-        return CAST_METHODS[m] == "int"
-    if m in ("to", "type"):
-        arg = expr.args[0] if expr.args else kwarg(expr, "dtype")
-        return dtype_name(arg, resolver) == "int"
-    return False
-
-
-def check_integer_grad(an: Analysis) -> Iterator[Finding]:
-    fix = "only floating-point tensors can require grad: use float values or dtype=torch.float32"
-    for scope in an.scopes:
-        ints: dict[str, int] = {}
-        for st in scope.stmts:
-            for node in st.nodes:
-                if not isinstance(node, ast.Call):
-                    continue
-                if torch_func(node, an.resolver) in FACTORIES and is_true(
-                        kwarg(node, "requires_grad")) and factory_int_dtype(node, an.resolver):
-                    yield an.finding("RB009", node, (f"'{_short(node)}' builds an integer "
-                                                     f"tensor with requires_grad=True; {fix}"))
-                elif method(node) == "requires_grad_" and is_leaf_creation(node, an.resolver):
-                    inner = node.func.value  # type: ignore[union-attr]
-                    name = key(inner)
-                    if (name in ints) or _int_tensor(inner, an.resolver):
-                        where = f" (line {ints[name]})" if name in ints else ""
-                        yield an.finding("RB009", node, (
-                            f"requires_grad_() on integer tensor '{_short(inner)}'{where}; {fix}"))
-            stmt = st.node
-            if not isinstance(stmt, ast.Assign):
-                continue
-            for t in stmt.targets:
-                if isinstance(t, ast.Attribute) and t.attr == "requires_grad":
-                    owner = key(t.value)
-                    if owner in ints and is_true(stmt.value):
-                        yield an.finding("RB009", stmt, (
-                            f"'{owner}' is an integer tensor (line {ints[owner]}) and cannot "
-                            f"require grad; {fix}"))
-                    continue
-                target = key(t)
-                if target:
-                    ints.pop(target, None)
-                    if _int_tensor(stmt.value, an.resolver):
-                        ints[target] = stmt.lineno
-
-
-# ---------------------------------------------------------------------------------- RB010
 
 _ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
 _BINARY_FUNCS = frozenset({"add", "sub", "mul", "div", "subtract", "multiply", "maximum",
@@ -185,9 +120,9 @@ class _Dtypes:
             cast = dtype_name(first if first is not None else kwarg(node, "dtype"), self.resolver)
             if cast or m != "to":
                 return cast
-            return self(node.func.value)  # type: ignore[union-attr]
+            return self(receiver(node))
         if m in _PRESERVING:
-            return self(node.func.value)  # type: ignore[union-attr]
+            return self(receiver(node))
         return None
 
     def bind(self, stmt: ast.stmt) -> None:
@@ -212,15 +147,15 @@ class _Dtypes:
 def _default_dtype(an: Analysis) -> str:
     for scope in an.scopes:
         for st in scope.stmts:
-            for node in st.nodes:
-                if torch_func(node, an.resolver) == "set_default_dtype" and node.args:  # type: ignore[attr-defined]
-                    dt = dtype_name(node.args[0], an.resolver)  # type: ignore[attr-defined]
+            for node in st.calls:
+                if torch_func(node, an.resolver) == "set_default_dtype" and node.args:
+                    dt = dtype_name(node.args[0], an.resolver)
                     if dt:
                         return dt
     return "float32"
 
 
-def check_mixing(an: Analysis) -> Iterator[Finding]:
+def check(an: Analysis) -> Iterator[Finding]:
     default = _default_dtype(an)
     for scope in an.scopes:
         infer = _Dtypes(an.resolver, default)
@@ -229,16 +164,16 @@ def check_mixing(an: Analysis) -> Iterator[Finding]:
                 pair: tuple[ast.AST, ast.AST] | None = None
                 if isinstance(node, ast.BinOp) and isinstance(node.op, _ELEMENTWISE):
                     pair = (node.left, node.right)
-                elif torch_func(node, an.resolver) in _BINARY_FUNCS and len(
-                        node.args) >= 2:  # type: ignore[attr-defined]
-                    pair = (node.args[0], node.args[1])  # type: ignore[attr-defined]
+                elif isinstance(node, ast.Call) and len(node.args) >= 2 and torch_func(
+                        node, an.resolver) in _BINARY_FUNCS:
+                    pair = (node.args[0], node.args[1])
                 if pair is None:
                     continue
                 kinds = (infer(pair[0]), infer(pair[1]))
                 if set(kinds) == {"float32", "float64"}:
                     wide, narrow = pair if kinds[0] == "float64" else pair[::-1]
                     yield an.finding("RB010", node, (
-                        f"'{_short(wide)}' is float64 and '{_short(narrow)}' is float32: "
-                        f"'{_short(node)}' promotes to float64 (slower, and cast back at float32 "
+                        f"'{snippet(wide)}' is float64 and '{snippet(narrow)}' is float32: "
+                        f"'{snippet(node)}' promotes to float64 (slower, and cast back at float32 "
                         "leaves); pick one precision with .float() or set_default_dtype"))
             infer.bind(st.node)
