@@ -1,4 +1,4 @@
-"""Sections 4-2 and 4-3 of the seed, and its failure cases, run with rebours and with PyTorch 2.13."""
+"""Sections 4-2 and 4-3 of the seed, and its failure cases, run with rebours and PyTorch 2.13."""
 
 import contextlib
 import io

@@ -15,7 +15,7 @@ from .autograd.graph import Meta, node_class, user_where
 from .backends import CPU, META, CpuBackend, backend_of
 from .errors import DeviceMismatchError
 from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef
-from .tensor import Tensor, new_tensor_raw
+from .tensor import Tensor
 
 _EMPTY: dict = {}
 _new = object.__new__

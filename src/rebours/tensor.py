@@ -25,7 +25,6 @@ from .errors import (
     NumpyRequiresGradError,
 )
 
-
 _new_object = object.__new__
 
 

@@ -1,4 +1,4 @@
-"""The 30-second tour that `rebours demo` runs until the training demo lands: autodiff, then errors."""
+"""The 30-second tour that `rebours demo` runs until the training demo lands."""
 
 from __future__ import annotations
 

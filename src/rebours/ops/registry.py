@@ -36,7 +36,8 @@ class OpDef:
 
     __slots__ = ("name", "fwd", "vjps", "node", "dtypes", "nin", "params", "saves",
                  "saves_out", "nout", "diff_outputs", "view", "kinks", "domain", "doc",
-                 "promote_args", "method", "function", "node_classes", "wrap_outputs", "node_cls", "fast")
+                 "promote_args", "method", "function", "node_classes", "wrap_outputs", "node_cls",
+                 "fast")
 
     def __init__(self, name: str, fwd: Callable[..., Any], vjps: Optional[tuple[Vjp, ...]],
                  node: NodeName, dtypes: Any, nin: int, params: tuple[str, ...],
