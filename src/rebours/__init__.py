@@ -79,6 +79,7 @@ from .factories import (
 from .ops import elementwise as _elementwise  # noqa: F401  (rows register on import)
 from .ops import indexing as _indexing  # noqa: F401
 from .ops import linalg as _linalg  # noqa: F401
+from .ops import mutation as _mutation  # noqa: F401
 from .ops import reduction as _reduction  # noqa: F401
 from .ops import shape as _shape  # noqa: F401
 from .tensor import Size, Tensor
@@ -91,6 +92,9 @@ int = int32  # noqa: A001  (torch.int)
 
 _bind.bind(globals())
 del _bind
+from . import inplace as _inplace
+
+_inplace.bind()
 
 
 def result_type(tensor1, tensor2):

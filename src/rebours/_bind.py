@@ -11,8 +11,9 @@ import numpy as np
 
 from . import dtypes as D
 from . import functions as F
-from .backends import CPU, MetaBackend, backend_of, device
-from .dispatch import apply
+from .backends import CPU, backend_of, device
+from .autograd.grad_mode import is_grad_enabled
+from .dispatch import apply, record
 from .ops.registry import OPS
 from .tensor import Tensor, new_tensor_raw
 
@@ -110,19 +111,14 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 
 def _to_device(t: Tensor, dev: device) -> Tensor:
-    """Copy to another device."""
-    target = backend_of(dev)
-    src = backend_of(t._device)
-    if t._device.type == "meta" or dev.type == "meta":
-        arr = MetaBackend.asarray(np.empty(t._data.shape, t._data.dtype)) \
-            if dev.type == "meta" else None
-        if arr is None:
-            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
-    else:
-        arr = target.asarray(src.to_numpy(t._data))
-    # Between cpu and meta only, for now: the copy is not recorded in the graph. The CUDA
-    # backend (issue 12) makes this a ToCopyBackward0 row with a device-moving backward.
-    return new_tensor_raw(arr, t._dtype, dev)
+    """Copy to another device; recorded as ToCopyBackward0, so the gradient comes back."""
+    if t._device.type == "meta":
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+    arr = backend_of(dev).asarray(backend_of(t._device).to_numpy(t._data))
+    out = new_tensor_raw(arr, t._dtype, dev)
+    if t._requires_grad and is_grad_enabled():
+        record(OPS["to_device"], (t,), [t._data], {}, [0], (out,))
+    return out
 
 
 def _dtype_method(dt: D.dtype) -> Any:

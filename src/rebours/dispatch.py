@@ -14,7 +14,7 @@ from .autograd.grad_mode import STATE
 from .autograd.graph import Meta, node_class, user_where
 from .backends import CPU, META, CpuBackend, backend_of
 from .errors import DeviceMismatchError
-from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef
+from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef, take_view  # noqa: F401
 from .tensor import Tensor
 
 _EMPTY: dict = {}
@@ -262,18 +262,26 @@ def _apply_general(op: OpDef, args: tuple, params: dict) -> Any:
         res = op.wrap_outputs(outs) if op.wrap_outputs is not None else outs
     view = op.view
     if view and (view is True or view(params)):
-        base = t0._base if t0._base is not None else t0
-        vc = t0._version_counter()
-        for o in outs:
-            if o._data.base is not None:
-                o._vc = vc
-                o._base = base
+        _link_views(op, params, t0, outs)
     if need_grad and STATE.enabled and op.vjps is not None and odt.category >= 2:
         record(op, args, arrays, params, tpos, outs)
     elif STATE.inference:
         for o in outs:
             o._extra().inference = True
     return res
+
+
+def _link_views(op: OpDef, params: dict, src: Tensor, outs: tuple) -> None:
+    """Outputs that share storage with `src` share its version counter, and remember how to
+    take themselves out of their base (`_view_fn`), so an in-place write can be recorded."""
+    base = src._base if src._base is not None else src
+    vc = src._version_counter()
+    chain = src.__dict__.get("_view_fn", ()) if src._base is not None else ()
+    for k, o in enumerate(outs):
+        if o._data.base is not None:
+            o._vc = vc
+            o._base = base
+            o._view_fn = chain + ((op, params, k if len(outs) > 1 else None),)
 
 
 def _convert(op: OpDef, args: tuple, arrays: list, tpos: list[int], cdt: Any,

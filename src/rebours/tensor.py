@@ -338,8 +338,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same storage, cut from the graph (shares the version counter)."""
         out = new_tensor_raw(self._data, self._dtype, self._device)
-        out._vc = self._version_counter()
-        out._base = self._base if self._base is not None else self
+        out._vc = self._version_counter()  # not a view for autograd, but one storage
         return out
 
     def detach_(self) -> Tensor:

@@ -277,7 +277,7 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
             continue
         if not create_graph and gi is g:
             shared.add(id(gi))  # passed through unchanged: the same array may reach two leaves
-        gi = _fit(gi, fn.in_meta[i], create_graph)
+        gi = _fit(gi, fn.in_meta[i], create_graph, fn.device)
         grads_in.append(gi)
         _add(buffers, e[0], e[1], gi, _nout(e[0]))
     if fn.hooks:
@@ -285,9 +285,16 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
             h(tuple(grads_in), tuple(buf))
 
 
-def _fit(g: Any, meta: tuple, create_graph: bool) -> Any:
-    """Sum a gradient back to its input's shape and cast it to the input's dtype."""
+def _fit(g: Any, meta: tuple, create_graph: bool, node_dev: Any) -> Any:
+    """Sum a gradient back to its input's shape, cast it to its dtype, move it to its device."""
     shape, dt, dev = meta
+    if dev is not node_dev:  # a 0-dim CPU input of a GPU op, or a ToCopyBackward0
+        if create_graph:
+            return tensor_ops.to_dtype(_fit(g, (shape, dt, node_dev), True, node_dev).to(dev),
+                                       dt)
+        g = backend_of(dev).asarray(backend_of(node_dev).to_numpy(
+            _fit(g, (shape, dt, node_dev), False, node_dev)))
+        return g
     if create_graph:
         if tuple(g.shape) != shape:
             g = tensor_ops.sum_to_size(g, shape)

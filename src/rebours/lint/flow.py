@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .imports import Resolver
-from .tensors import method
+from .tensors import DETACHING, method
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -185,16 +185,13 @@ def mentions(expr: ast.AST, name: str) -> ast.AST | None:
     return None
 
 
-_DETACHING_METHODS = frozenset({"item", "detach", "tolist", "numpy"})
-
-
 def keys_in(expr: ast.AST, skip_detached: bool = False) -> set[str]:
     """Dotted names in `expr`; with `skip_detached`, not those under .item()/.detach()/float()."""
     found: set[str] = set()
     stack = [expr]
     while stack:
         node = stack.pop()
-        if skip_detached and isinstance(node, ast.Call) and (method(node) in _DETACHING_METHODS or (
+        if skip_detached and isinstance(node, ast.Call) and (method(node) in DETACHING or (
                 isinstance(node.func, ast.Name) and node.func.id in ("float", "int"))):
             continue
         name = key(node) if isinstance(node, (ast.Name, ast.Attribute)) else None

@@ -18,6 +18,8 @@ INT_FACTORIES = frozenset({"randint", "randperm", "randint_like"})
 PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 CONVERSIONS = frozenset({"to", "cuda", "double", "half", "bfloat16", "type"})
 NOT_IN_PLACE = frozenset({"requires_grad_", "share_memory_", "detach_", "retain_grad_"})
+# methods whose result carries no graph (a number, a detached tensor, an array)
+DETACHING = frozenset({"item", "detach", "tolist", "numpy"})
 
 DTYPES = {
     "float64": "float64", "double": "float64", "float32": "float32", "float": "float32",

@@ -48,7 +48,15 @@ def _scatter(xp, g, shape=(), idx=()):
     return z
 
 
-defop("getitem", lambda xp, x, idx=(): x[idx],
+def _getitem(xp, x, idx=()):
+    if is_basic(idx):  # x[0] of a 1-d array is a NumPy scalar; x[0, ...] is a 0-d view
+        items = idx if isinstance(idx, tuple) else (idx,)
+        if Ellipsis not in items:
+            idx = items + (Ellipsis,)
+    return x[idx]
+
+
+defop("getitem", _getitem,
       lambda ops, g, out, x, idx=(): ops.index_backward(g, shape=x.shape, idx=idx),
       dtypes=KEEP, saves=(), view=lambda p: is_basic(p["idx"]), node=_node_name,
       method=False, function=False)

@@ -155,3 +155,13 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Union[Vjp, tuple[Vjp, ...]] =
     op.wrap_outputs = wrap_outputs
     OPS[name] = op
     return op
+
+
+def take_view(xp: Any, arr: Any, chain: tuple) -> Any:
+    """Apply a view chain (the view rows that made a view from its base) to an array shaped like
+    the base: the same region, as a view. In-place writes through views are recorded with it."""
+    for op, params, k in chain:
+        arr = op.fwd(xp, arr, **params)
+        if k is not None:
+            arr = arr[k]
+    return arr

@@ -137,7 +137,7 @@ def _split_points(size, sizes):
     return points
 
 
-def _split(xp, x, sizes=(), dim=0):
+def _split(xp, x, sizes=(), dim=0, with_sizes=False):  # with_sizes: torch got a list of sizes
     d = dim % max(x.ndim, 1)
     if sum(sizes) != x.shape[d]:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} "
@@ -147,8 +147,9 @@ def _split(xp, x, sizes=(), dim=0):
 
 
 defop("split", _split,
-      lambda ops, g, out, x, sizes=(), dim=0: ops.cat(*g, dim=dim),
-      nout=-1, dtypes=KEEP, saves=(), view=True, node="SplitBackward0")
+      lambda ops, g, out, x, sizes=(), dim=0, with_sizes=False: ops.cat(*g, dim=dim),
+      nout=-1, dtypes=KEEP, saves=(), view=True,
+      node=lambda args, p: "SplitWithSizesBackward0" if p.get("with_sizes") else "SplitBackward0")
 defop("unbind", lambda xp, x, dim=0: tuple(xp.moveaxis(x, dim, 0)),
       lambda ops, g, out, x, dim=0: ops.stack(*g, dim=dim),
       nout=-1, dtypes=KEEP, saves=(), view=True, node="UnbindBackward0")

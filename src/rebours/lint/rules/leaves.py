@@ -8,9 +8,15 @@ from dataclasses import dataclass
 
 from ..finding import Analysis, Finding
 from ..flow import Scope, Stmt, key, mentions, replay
-from ..tensors import CONVERSIONS, describe_op, is_leaf_creation, is_true, method, receiver
-
-DETACHING = frozenset({"detach", "item", "tolist", "numpy"})
+from ..tensors import (
+    CONVERSIONS,
+    DETACHING,
+    describe_op,
+    is_leaf_creation,
+    is_true,
+    method,
+    receiver,
+)
 
 
 @dataclass

@@ -173,7 +173,7 @@ def check(an: Analysis) -> Iterator[Finding]:
                 if set(kinds) == {"float32", "float64"}:
                     wide, narrow = pair if kinds[0] == "float64" else pair[::-1]
                     yield an.finding("RB010", node, (
-                        f"'{snippet(wide)}' is float64 and '{snippet(narrow)}' is float32: "
+                        f"note: '{snippet(wide)}' is float64 and '{snippet(narrow)}' is float32: "
                         f"'{snippet(node)}' promotes to float64 (slower, and cast back at float32 "
                         "leaves); pick one precision with .float() or set_default_dtype"))
             infer.bind(st.node)

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 from ..finding import Analysis, Finding
 from ..flow import Scope, key, keys_in
-from ..tensors import method, receiver
+from ..tensors import DETACHING, method, receiver
 
-_DETACHING = frozenset({"item", "detach", "tolist", "numpy"})
 _LOSS_WORDS = ("loss", "criterion", "entropy", "nll", "kl_div")
 
 
@@ -30,7 +29,7 @@ def _carrier(expr: ast.AST, losses: set[str]) -> str | None:
         if isinstance(node, (ast.Lambda, ast.Constant)):
             continue
         if isinstance(node, ast.Call):
-            if method(node) in _DETACHING or (
+            if method(node) in DETACHING or (
                     isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "round")):
                 continue
             if _loss_call(node):
@@ -41,8 +40,6 @@ def _carrier(expr: ast.AST, losses: set[str]) -> str | None:
                 return name or ast.unparse(node)
         stack.extend(ast.iter_child_nodes(node))
     return None
-
-
 
 
 def _accumulation(stmt: ast.stmt) -> tuple[str, ast.expr, ast.AST] | None:
@@ -121,6 +118,6 @@ def _is_loss(value: ast.expr, name: str, direct: set[str]) -> bool:
     lossy = "loss" in name.rsplit(".", 1)[-1].lower() or name in direct
     if not lossy and _carrier(value, set()) is None:
         return False
-    return not any(method(n) in _DETACHING for n in ast.walk(value)) and not (
+    return not any(method(n) in DETACHING for n in ast.walk(value)) and not (
         isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
         and value.func.id in ("float", "int"))
