@@ -80,6 +80,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s, e = start_dim % len(shape), end_dim % len(shape)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input  # torch returns the tensor itself: nothing to merge
     n = 1
     for k in shape[s:e + 1]:
         n *= k
@@ -150,7 +152,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
                                f"dimension size of {size}")
         sizes = [step] * (size // step) + ([size % step] if size % step else []) if step else [0]
     else:
-        sizes = list(split_size_or_sections)
+        return _apply(OPS["split"], tensor, sizes=tuple(split_size_or_sections), dim=dim,
+                      with_sizes=True)
     return _apply(OPS["split"], tensor, sizes=tuple(sizes), dim=dim)
 
 
@@ -158,7 +161,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input.shape[dim]
-    return split(input, max(1, math.ceil(size / chunks)), dim)
+    return split(input, builtins.max(1, math.ceil(size / chunks)), dim)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
@@ -227,12 +230,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = _apply(OPS["maximum"], out, min)
-        if max is not None:
-            out = _apply(OPS["minimum"], out, max)
-        return out
+        lo = min if min is not None else -math.inf
+        hi = max if max is not None else math.inf
+        return _apply(OPS["clamp_tensor"], input, lo, hi)
     return _apply(OPS["clamp"], input, min=min, max=max)
 
 
@@ -243,7 +243,7 @@ def div(input: Any, other: Any, *, rounding_mode: Optional[str] = None) -> Tenso
     if rounding_mode is None:
         return _apply(OPS["div"], input, other)
     if rounding_mode == "floor":
-        return _apply(OPS["floor_divide"], input, other)
+        return _apply(OPS["floor_divide_rounding"], input, other)
     if rounding_mode == "trunc":
         return _apply(OPS["trunc_divide"], input, other)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "

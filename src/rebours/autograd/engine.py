@@ -342,7 +342,9 @@ def _tensor_args(fn: Node) -> list:
 
 
 def _rebuild(arr: Any, fn: Node, k: int) -> Any:
-    return _wrap(arr, fn.out_meta[k][1], fn.device, fn, k)
+    diff = fn.op.diff_outputs  # non-differentiable outputs (max's indices) carry no graph
+    owner = fn if diff is None or k in diff else None
+    return _wrap(arr, fn.out_meta[k][1], fn.device, owner, k)
 
 
 def _to_tensor(g: Any, fn: Any, nr: int, create_graph: bool) -> Any:

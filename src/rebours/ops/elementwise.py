@@ -38,6 +38,9 @@ defop("trunc_divide", lambda xp, a, b: xp.trunc(a / b) if a.dtype.kind in "fc"
       else (a - xp.fmod(a, b)) // b,
       (lambda ops, g, out, a, b: ops.zeros_like(g), lambda ops, g, out, a, b: ops.zeros_like(g)),
       node="DivBackward2", method=False, function=False)
+defop("floor_divide_rounding", lambda xp, a, b: xp.floor_divide(a, b),
+      (lambda ops, g, out, a, b: ops.zeros_like(g), lambda ops, g, out, a, b: ops.zeros_like(g)),
+      node="DivBackward2", method=False, function=False)  # div(rounding_mode='floor')
 
 
 def _by_tensor(name: str):  # torch: <Name>Backward0 for a number divisor, <Name>Backward1 else
@@ -118,6 +121,14 @@ def _clamp_dtype(args, params):  # the bounds promote like numbers: clamp(int, 0
 defop("clamp", lambda xp, x, min=None, max=None: xp.clip(x, min, max),
       lambda ops, g, out, x, min=None, max=None: ops.where(_inside(x, min, max), g, 0),
       dtypes=_clamp_dtype, node="ClampBackward1")
+
+
+defop("clamp_tensor", lambda xp, x, lo, hi: xp.minimum(xp.maximum(x, lo), hi),
+      (lambda ops, g, out, x, lo, hi: ops.where((x >= lo) & (x <= hi), g, 0),
+       # when lo > hi the result is hi everywhere, so hi takes the gradient there, as torch
+       lambda ops, g, out, x, lo, hi: ops.where((x < lo) & (lo < hi), g, 0),
+       lambda ops, g, out, x, lo, hi: ops.where((x > hi) | (hi < lo), g, 0)),
+      node="ClampBackward0", method=False, function=False)
 
 
 def _inside(x, lo, hi):

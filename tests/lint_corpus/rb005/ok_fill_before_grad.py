@@ -1,0 +1,9 @@
+import torch
+
+
+def make_weight(fan_in, fan_out):
+    w = torch.empty(fan_out, fan_in)
+    w.normal_(0.0, fan_in ** -0.5)
+    w[:, 0] = 0.0
+    w.requires_grad_()
+    return w
