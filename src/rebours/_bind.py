@@ -11,8 +11,8 @@ import numpy as np
 
 from . import dtypes as D
 from . import functions as F
-from .backends import CPU, backend_of, device
 from .autograd.grad_mode import is_grad_enabled
+from .backends import CPU, backend_of, device
 from .dispatch import apply, record
 from .ops.registry import OPS
 from .tensor import Tensor, new_tensor_raw

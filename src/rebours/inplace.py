@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes as D
 from .autograd.grad_mode import STATE
 from .autograd.graph import user_where
-from .dispatch import apply, record, take_view
+from .dispatch import apply, record
 from .errors import InPlaceOnLeafError
 from .ops.indexing import is_basic
 from .ops.registry import OPS
