@@ -332,8 +332,9 @@ def _node_class(op: OpDef, args: tuple, params: dict) -> type:
 
 
 def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
-           outs: tuple) -> None:
-    """Attach a Node to the outputs: edges to the inputs' nodes, saved values, and where."""
+           outs: tuple, diff: Any = "row") -> None:
+    """Attach a Node to the outputs: edges to the inputs' nodes, saved values, and where.
+    `diff` names the outputs that get the Node (default: the row's differentiable outputs)."""
     node = _new(op.node_cls or _node_class(op, args, params))
     n = len(args)
     edges: list = [None] * n
@@ -362,7 +363,9 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
     node.in_meta = in_meta
     out0 = outs[0]
     node.device = out0._device
-    if len(outs) == 1:
+    if diff == "row":
+        diff = op.diff_outputs
+    if len(outs) == 1 and (diff is None or 0 in diff):
         node.out_meta = [(out0._data.shape, out0._dtype)]
         if op.saves_out:
             node.out = [out0._data]
@@ -385,7 +388,6 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         node.out = None
     node.versions = versions
     node.where = user_where(3)
-    diff = op.diff_outputs
     for k, o in enumerate(outs):
         if diff is None or k in diff:
             o._requires_grad = True

@@ -92,9 +92,11 @@ def apply_(op_name: str, t: Tensor, *args: Any, **params: Any) -> Tensor:
     tracked = STATE.enabled and (t._requires_grad or any(
         isinstance(a, Tensor) and a._requires_grad for a in args))
     src = t
-    if tracked and (0 in op.saves or any(a is t for a in args)):
-        src = _stand_in(t)  # the row saves t's old values; t is about to change
-        args = tuple(src if a is t else a for a in args)
+    if tracked and 0 in op.saves:
+        # the row saves t's old values and t is about to change: save a copy, as torch does
+        # for self. (t passed again as another argument stays t: `y *= y` then fails at
+        # backward with the version error, as in torch.)
+        src = _stand_in(t)
     r = apply(op, src, *args, **params)
     _check_result(t, r)
     _write(t, r._data, name, where)

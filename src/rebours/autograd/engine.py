@@ -22,6 +22,7 @@ from ..errors import (
     where_text,
 )
 from .grad_mode import STATE
+from .anomaly import ANOMALY, Watch
 from .graph import AccumulateGrad, Meta, Node, user_where
 from .ops_namespace import raw_ops, tensor_ops
 
@@ -125,6 +126,7 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
     STATE.enabled = create_graph
     site = user_where(3)
     quiet = QUIET_SET(QUIET)  # 0 * inf in a rule gives NaN silently, as in torch
+    watch = Watch(site) if ANOMALY.enabled else None
     try:
         for fn in reversed(order):
             buf = buffers.pop(fn, None)
@@ -143,7 +145,7 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
             if targets and not accumulate and all(e is None or e[0] not in needed
                                                   for e in fn.edges):
                 continue
-            _call_node(fn, buf, buffers, ops, create_graph, shared, needed)
+            _call_node(fn, buf, buffers, ops, create_graph, shared, needed, watch)
             if not retain_graph and fn.versions:  # free what the node saved (if anything)
                 fn.args = fn.out = None
                 fn.freed = site
@@ -234,7 +236,7 @@ def _version_error(fn: Node, vc: Any, seen: int, idx: int) -> ModifiedInPlaceErr
 
 
 def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool, shared: set,
-               needed: Optional[set]) -> None:
+               needed: Optional[set], watch: Optional[Watch] = None) -> None:
     _check_saved(fn)
     op = fn.op
     nout = len(fn.out_meta)
@@ -269,6 +271,8 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
                     raise RuntimeError(f"the derivative for '{op.name}' input {i} is not "
                                        "implemented.")
                 results[i] = rule(ops, g, o, *args, **fn.params)
+    if watch is not None:
+        watch.check(fn, list(results))
     grads_in = []
     for i, e in enumerate(edges):
         gi = results[i]
