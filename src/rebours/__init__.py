@@ -95,6 +95,7 @@ del _bind
 from . import inplace as _inplace
 
 _inplace.bind()
+from . import optim
 
 
 def result_type(tensor1, tensor2):

@@ -440,6 +440,24 @@ class Tensor:
                 dtype = _FROM_TYPE_NAME[short]
         return self.to(D.to_dtype(dtype))
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of a leaf (data, dtype, device, requires_grad, .grad), as torch allows."""
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        out = new_tensor_raw(self._data.copy(), self._dtype, self._device, self._requires_grad)
+        if type(self) is not Tensor:
+            out.__class__ = type(self)
+        memo[id(self)] = out
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
+        return out
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError("rebours tensors are not pickled; use rebours.save (safetensors) instead")
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from .. import dtypes as D
-from ..backends import QUIET, QUIET_RESET, QUIET_SET, backend_of
+from ..backends import CPU, QUIET, QUIET_RESET, QUIET_SET, backend_of
 from ..errors import (
     BackwardTwiceError,
     GradMismatchError,
@@ -25,6 +25,8 @@ from .grad_mode import STATE
 from .anomaly import ANOMALY, Watch
 from .graph import AccumulateGrad, Meta, Node, user_where
 from .ops_namespace import raw_ops, tensor_ops
+
+_RAW_CPU = raw_ops(CPU)
 
 
 def backward(root: Any, gradient: Any = None, retain_graph: Optional[bool] = None,
@@ -201,6 +203,7 @@ def _needed(order: list, targets: set) -> set:
 
 
 def _check_saved(fn: Node) -> None:
+    """Refuse a node whose saved values were freed, or were changed in place since."""
     if fn.freed is not None:
         raise BackwardTwiceError(
             "Trying to backward through the graph a second time (or directly access saved "
@@ -237,12 +240,14 @@ def _version_error(fn: Node, vc: Any, seen: int, idx: int) -> ModifiedInPlaceErr
 
 def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool, shared: set,
                needed: Optional[set], watch: Optional[Watch] = None) -> None:
-    _check_saved(fn)
+    if fn.freed is not None or fn.versions:
+        _check_saved(fn)
     op = fn.op
-    nout = len(fn.out_meta)
+    out_meta = fn.out_meta
+    nout = len(out_meta)
     for k in range(nout):  # undefined output grads are zeros, so rules need no None checks
         if buf[k] is None:
-            shape, dt = fn.out_meta[k]
+            shape, dt = out_meta[k]
             buf[k] = _zeros(shape, dt, fn, create_graph)
     if fn.pre_hooks:
         for h in fn.pre_hooks:
@@ -250,17 +255,19 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
             if r is not None:
                 buf = list(r)
     args = fn.args
+    dev = fn.device
     if create_graph:
         args = _tensor_args(fn)
         out = None if fn.out is None else [_rebuild(o, fn, k) for k, o in enumerate(fn.out)]
     else:
         out = fn.out
-        ops = raw_ops(fn.device)
+        ops = _RAW_CPU if dev is CPU else raw_ops(dev)
     g = buf[0] if nout == 1 else tuple(buf)
     o = (out[0] if nout == 1 else tuple(out)) if out is not None else None
     edges = fn.edges
+    params = fn.params
     if op.nin == -1:
-        results = op.vjps[0](ops, g, o, *args, **fn.params)
+        results = op.vjps[0](ops, g, o, *args, **params)
     else:
         vjps = op.vjps
         results = [None] * len(edges)
@@ -270,20 +277,37 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
                 if rule is None:
                     raise RuntimeError(f"the derivative for '{op.name}' input {i} is not "
                                        "implemented.")
-                results[i] = rule(ops, g, o, *args, **fn.params)
+                results[i] = rule(ops, g, o, *args, **params)
     if watch is not None:
         watch.check(fn, list(results))
-    grads_in = []
+    grads_in = [] if fn.hooks else None
+    in_meta = fn.in_meta
     for i, e in enumerate(edges):
         gi = results[i]
         if e is None or gi is None or (needed is not None and e[0] not in needed):
-            grads_in.append(None)
+            if grads_in is not None:
+                grads_in.append(None)
             continue
-        if not create_graph and gi is g:
-            shared.add(id(gi))  # passed through unchanged: the same array may reach two leaves
-        gi = _fit(gi, fn.in_meta[i], create_graph, fn.device)
-        grads_in.append(gi)
-        _add(buffers, e[0], e[1], gi, _nout(e[0]))
+        if create_graph:
+            gi = _fit(gi, in_meta[i], True, dev)
+        else:
+            if gi is g:
+                shared.add(id(gi))  # passed through unchanged: the same array may reach 2 leaves
+            meta = in_meta[i]
+            if gi.shape != meta[0] or gi.dtype is not meta[1].np or meta[2] is not dev:
+                gi = _fit(gi, meta, False, dev)
+        if grads_in is not None:
+            grads_in.append(gi)
+        nxt, nr = e
+        nbuf = buffers.get(nxt)
+        if nbuf is None:
+            nbuf = buffers[nxt] = [None] * (1 if type(nxt) is AccumulateGrad
+                                            else len(nxt.out_meta))
+            nbuf[nr] = gi
+        elif nbuf[nr] is None:
+            nbuf[nr] = gi
+        else:
+            nbuf[nr] = nbuf[nr] + gi
     if fn.hooks:
         for h in fn.hooks:
             h(tuple(grads_in), tuple(buf))

@@ -17,7 +17,7 @@ from ..errors import NoCudaError
 class device:
     """Where a tensor lives, as `torch.device`: `device('cpu')`, `device('cuda', 0)`, `'meta'`."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_hash")
 
     def __new__(cls, type: Union[str, device], index: int | None = None) -> device:
         if isinstance(type, device):
@@ -44,6 +44,7 @@ class device:
             cached = object.__new__(cls)
             object.__setattr__(cached, "type", kind)
             object.__setattr__(cached, "index", index)
+            object.__setattr__(cached, "_hash", hash(key))
             _DEVICES[key] = cached
         return cached
 
@@ -66,7 +67,7 @@ class device:
         return self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
-        return hash((self.type, self.index))
+        return self._hash
 
     def __reduce__(self) -> tuple:
         return (device, (str(self),))

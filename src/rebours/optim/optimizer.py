@@ -214,8 +214,7 @@ class Optimizer:
         state: defaultdict[Any, Any] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
-                p = id_map[k]
-                state[p] = {key: _copy_value(val, p, key) for key, val in v.items()}
+                state[id_map[k]] = _copy_value(v, id_map[k])
             else:
                 state[k] = v
         for group, new in zip(groups, saved_groups):
