@@ -21,8 +21,8 @@ from ..errors import (
     NonScalarBackwardError,
     where_text,
 )
-from .grad_mode import STATE
 from .anomaly import ANOMALY, Watch
+from .grad_mode import STATE
 from .graph import AccumulateGrad, Meta, Node, user_where
 from .ops_namespace import raw_ops, tensor_ops
 
