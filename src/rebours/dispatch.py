@@ -156,44 +156,53 @@ def _apply_fast(op: OpDef, args: tuple, params: dict) -> Optional[Tensor]:
     return t
 
 
+def _edge(a: Tensor) -> Any:
+    if not a._requires_grad:
+        return None
+    fn = a._grad_fn
+    return (fn, a._out_nr) if fn is not None else (a._acc or a._accumulator(), 0)
+
+
 def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     """`record` for one output and inputs that need no cast (the fast path's case)."""
     node = _new(op.node_cls or _node_class(op, args, params))
     saved = op.saves
-    edges = []
-    metas = []
-    arrays = []
     versions = []
-    i = 0
-    for a in args:
-        if isinstance(a, Tensor):
-            arr = a._data
-            if a._requires_grad:
-                fn = a._grad_fn
-                edges.append((fn, a._out_nr) if fn is not None
-                             else (a._acc or a._accumulator(), 0))
+    a = args[0]
+    arr = a._data
+    if 0 in saved:
+        vc = a._vc or a._version_counter()
+        versions.append((vc, vc.value, 0))
+        first = arr
+    else:
+        first = _new(Meta)
+        first.shape = arr.shape
+        first.dtype = arr.dtype
+    if len(args) == 1:
+        node.edges = [_edge(a)]
+        node.args = [first]
+        node.in_meta = [(arr.shape, a._dtype, CPU)]
+    else:
+        b = args[1]
+        if isinstance(b, Tensor):
+            brr = b._data
+            if 1 in saved:
+                vc = b._vc or b._version_counter()
+                versions.append((vc, vc.value, 1))
+                second = brr
             else:
-                edges.append(None)
-            metas.append((arr.shape, a._dtype, CPU))
-            if i in saved:
-                vc = a._vc or a._version_counter()
-                versions.append((vc, vc.value, i))
-                arrays.append(arr)
-            else:
-                m = _new(Meta)
-                m.shape = arr.shape
-                m.dtype = arr.dtype
-                arrays.append(m)
+                second = _new(Meta)
+                second.shape = brr.shape
+                second.dtype = brr.dtype
+            node.edges = [_edge(a), _edge(b)]
+            node.in_meta = [(arr.shape, a._dtype, CPU), (brr.shape, b._dtype, CPU)]
         else:
-            edges.append(None)
-            metas.append(None)
-            arrays.append(a)
-        i += 1
+            second = b
+            node.edges = [_edge(a), None]
+            node.in_meta = [(arr.shape, a._dtype, CPU), None]
+        node.args = [first, second]
     node.op = op
-    node.edges = edges
-    node.args = arrays
     node.params = params
-    node.in_meta = metas
     node.device = CPU
     data = out._data
     node.out_meta = [(data.shape, out._dtype)]

@@ -102,9 +102,8 @@ defop("tanh", lambda xp, x: xp.tanh(x), lambda ops, g, out, x: g * (1 - out * ou
       dtypes=FLOAT)
 
 
-def _sigmoid(xp, x):  # fused for stability: exp of a non-positive number never overflows
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+def _sigmoid(xp, x):  # 1 / (1 + e^-x): e^-x overflows to inf for x << 0, giving exactly 0
+    return 1 / (1 + xp.exp(-x))
 
 
 defop("sigmoid", _sigmoid, lambda ops, g, out, x: g * out * (1 - out), dtypes=FLOAT)
