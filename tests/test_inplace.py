@@ -159,8 +159,8 @@ def test_views_share_the_version_counter():
     views[0].mul_(2)
     assert x._version == 2 and x.tolist() == [1.0, 2.0, 2.0, 2.0]
     d = x.data
-    d.add_(1)  # .data escapes version tracking, as in torch
-    assert x._version == 2 and x.tolist() == [2.0, 3.0, 3.0, 3.0]
+    d.add_(1)  # unlike torch, .data shares the counter, so such a write is caught (see RB023)
+    assert x._version == 3 and x.tolist() == [2.0, 3.0, 3.0, 3.0]
 
 
 def test_inplace_errors_match_torch():

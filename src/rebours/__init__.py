@@ -132,8 +132,11 @@ def get_num_threads():
     return _num_threads[0]
 
 
-def explain(target=None):
-    """Explain a pitfall code (`explain("RB001")`); the doctor extends this to tensors."""
+def explain(target):
+    """Explain a catalogue code (`explain("RB001")`: its text) or a tensor (`explain(x)`: a report
+    on why `x.grad` is None or NaN, from what the graph and the last backward recorded)."""
     if isinstance(target, str):
         return errors.explain(target)
-    raise TypeError("explain() takes a catalogue code such as 'RB001'")
+    from .doctor.explain import explain as _explain_tensor
+
+    return _explain_tensor(target)

@@ -29,6 +29,50 @@ def _demo(args: argparse.Namespace) -> int:
     return main()
 
 
+def _run(rest: list[str]) -> int:
+    """Run a script with anomaly mode on; explain an uncaught autograd error."""
+    import runpy
+    import traceback
+
+    from .autograd.anomaly import ANOMALY
+    from .errors import CATALOGUE, ReboursError, explain
+
+    if not rest or rest[0] in ("-h", "--help"):
+        print("usage: rebours run SCRIPT [ARGS...]\n\nRun SCRIPT with anomaly detection on "
+              "(backward stops at the first NaN and names its root cause); an uncaught autograd "
+              "error is printed with its catalogue entry.", file=sys.stderr if not rest
+              else sys.stdout)
+        return 2 if not rest else 0
+    script = rest[0]
+    if not os.path.isfile(script):
+        print(f"rebours run: no such file: {script}", file=sys.stderr)
+        return 2
+    argv, path0 = sys.argv, sys.path[0]
+    sys.argv = list(rest)
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    prev = ANOMALY.enabled, ANOMALY.check_nan
+    ANOMALY.enabled, ANOMALY.check_nan = True, True
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ReboursError as err:
+        tb = traceback.extract_tb(err.__traceback__)
+        user = [f for f in tb if not f.filename.startswith((os.path.dirname(__file__), "<"))]
+        if user:
+            print("Traceback (most recent call last, rebours frames hidden):", file=sys.stderr)
+            print("".join(traceback.format_list(user)), end="", file=sys.stderr)
+        builtin = next(c for c in type(err).__mro__ if c.__module__ == "builtins")
+        print(f"{builtin.__name__}: {err}", file=sys.stderr)
+        if err.code in CATALOGUE:
+            print("\n" + explain(err.code), file=sys.stderr)
+        return 1
+    finally:
+        sys.argv, sys.path[0] = argv, path0
+        ANOMALY.enabled, ANOMALY.check_nan = prev
+    return 0
+
+
 def _lint(rest: list[str]) -> int:
     from .lint import main
 
@@ -57,6 +101,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return _lint(argv[1:])
     if argv and argv[0] == "bench":
         return _bench(argv[1:])
+    if argv and argv[0] == "run":
+        return _run(argv[1:])
     parser = argparse.ArgumentParser(
         prog="rebours",
         description="Reverse-mode autodiff with PyTorch's API, that explains why backward failed.")
@@ -70,6 +116,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.set_defaults(func=_demo)
     sub.add_parser("lint", help="find autograd pitfalls in scripts without running them")
     sub.add_parser("bench", help="overhead benchmark against PyTorch and NumPy")
+    sub.add_parser("run", help="run a script with anomaly mode on and explain autograd errors")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

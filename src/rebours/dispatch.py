@@ -13,6 +13,7 @@ from . import dtypes as D
 from .autograd.grad_mode import STATE
 from .autograd.graph import Meta, node_class, user_where
 from .backends import CPU, META, CpuBackend, backend_of
+from .doctor.watch import fingerprint, note_cut
 from .errors import DeviceMismatchError
 from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef, take_view  # noqa: F401
 from .tensor import Tensor
@@ -151,9 +152,25 @@ def _apply_fast(op: OpDef, args: tuple, params: dict) -> Optional[Tensor]:
     t._out_nr = 0
     if rg and STATE.enabled and op.vjps is not None and odt.category >= 2:
         _record_fast(op, args, params, t)
-    elif STATE.inference:
+    elif rg and not STATE.enabled:
+        _cut(op, args)
+    if STATE.inference:
         t._extra().inference = True
     return t
+
+
+def _cut(op: OpDef, args: tuple) -> None:
+    """An op under no_grad read a tensor that requires grad: the doctor notes the cut."""
+    where = user_where(3)
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            note_cut(a, f"{op.name} under no_grad()", where)
+
+
+def _fingerprint(node: Any, vc: Any, arr: Any, i: int) -> None:
+    if node.__dict__.get("prints") is None:
+        node.prints = []
+    node.prints.append((vc, fingerprint(arr), i))
 
 
 def _edge(a: Tensor) -> Any:
@@ -173,6 +190,8 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     if 0 in saved:
         vc = a._vc or a._version_counter()
         versions.append((vc, vc.value, 0))
+        if vc.exposed is not None:
+            _fingerprint(node, vc, arr, 0)
         first = arr
     else:
         first = _new(Meta)
@@ -189,6 +208,8 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
             if 1 in saved:
                 vc = b._vc or b._version_counter()
                 versions.append((vc, vc.value, 1))
+                if vc.exposed is not None:
+                    _fingerprint(node, vc, brr, 1)
                 second = brr
             else:
                 second = _new(Meta)
@@ -274,7 +295,9 @@ def _apply_general(op: OpDef, args: tuple, params: dict) -> Any:
         _link_views(op, params, t0, outs)
     if need_grad and STATE.enabled and op.vjps is not None and odt.category >= 2:
         record(op, args, arrays, params, tpos, outs)
-    elif STATE.inference:
+    elif need_grad and not STATE.enabled:
+        _cut(op, args)
+    if STATE.inference:
         for o in outs:
             o._extra().inference = True
     return res
@@ -360,6 +383,8 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         if i in saved:
             vc = a._vc or a._version_counter()
             versions.append((vc, vc.value, i))
+            if vc.exposed is not None:
+                _fingerprint(node, vc, arr, i)
         else:  # a rule that only reads x.shape gets a stand-in, not the data
             m = _new(Meta)
             m.shape = arr.shape

@@ -326,6 +326,21 @@ w.data.mul_(2)      # silently corrupts the gradient of y
 """,
 )
 
+_row(
+    "RB024", "the graph cut by `.item()`, `.numpy()`, `.detach()`, `float()`, `.data` or `no_grad`",
+    "These give values without the graph: a number from `.item()`/`float()`, an array from "
+    "`.numpy()`, a tensor from `.detach()`/`.data`, or a result computed under `no_grad()`. "
+    "Whatever is computed from them is a constant to autograd, so backward never reaches the "
+    "tensor they came from and its `.grad` stays None.",
+    "keep the computation in tensor ops with grad mode on (`loss = (x * w).sum()`, not "
+    "`w.item() * x`); detach only what you mean to treat as a constant.",
+    """
+w = rebours.tensor(2.0, requires_grad=True)
+y = rebours.tensor(w.item()) * 3     # .item() cuts the graph
+y.requires_grad                      # False: backward cannot reach w
+""",
+)
+
 
 def explain(code: str) -> str:
     """Return the catalogue row for `code` (``"RB001"``) as readable text."""

@@ -11,6 +11,7 @@ import numpy as np
 from . import dtypes as D
 from .autograd.graph import user_where
 from .backends import CPU, backend_of, device
+from .doctor.watch import note_exposed
 from .tensor import Tensor, check_requires_grad, new_tensor_raw
 
 
@@ -128,7 +129,9 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     """A CPU tensor that shares memory with `arr`: writes to either show in both."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    return new_tensor_raw(arr, D.from_numpy(arr.dtype), CPU)
+    t = new_tensor_raw(arr, D.from_numpy(arr.dtype), CPU)
+    note_exposed(t._version_counter(), "from_numpy()", user_where(2))
+    return t
 
 
 def is_tensor(obj: Any) -> bool:

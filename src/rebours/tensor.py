@@ -16,6 +16,7 @@ import numpy as np
 
 from . import dtypes as D
 from .autograd.graph import AccumulateGrad, VersionCounter, user_where
+from .doctor.watch import note_cut, note_exposed
 from .backends import CPU, backend_of, device
 from .errors import (
     GradMismatchError,
@@ -72,7 +73,7 @@ _FROM_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 class _TensorMeta:
     """Rarely set per-tensor facts, kept off the hot path: hooks, retain_grad, creation site."""
 
-    __slots__ = ("hooks", "retains_grad", "where", "inference", "name")
+    __slots__ = ("hooks", "retains_grad", "where", "inference", "name", "cut")
 
     def __init__(self) -> None:
         self.hooks: Optional[list] = None
@@ -80,6 +81,7 @@ class _TensorMeta:
         self.where = None
         self.inference = False
         self.name: Optional[str] = None
+        self.cut: Optional[tuple] = None  # (how, where) the graph was last cut from here
 
 
 class Tensor:
@@ -337,6 +339,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same storage, cut from the graph (shares the version counter)."""
+        if self._requires_grad:
+            note_cut(self, ".detach()", user_where(2))
         out = new_tensor_raw(self._data, self._dtype, self._device)
         out._vc = self._version_counter()  # not a view for autograd, but one storage
         return out
@@ -348,8 +352,12 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
+        """The same storage without the graph. Unlike torch, it shares the version counter: an
+        in-place write through `.data` into a tensor that backward still needs is caught."""
+        if self._requires_grad:
+            note_cut(self, ".data", user_where(2))
         out = new_tensor_raw(self._data, self._dtype, self._device)
-        out._vc = VersionCounter()  # .data escapes version tracking, as in torch
+        out._vc = self._version_counter()
         return out
 
     @data.setter
@@ -361,6 +369,8 @@ class Tensor:
     # -- conversions -----------------------------------------------------------------------
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._device is CPU:
+            note_exposed(self._version_counter(), ".numpy()", user_where(2))
         if self._requires_grad and not force:
             raise NumpyRequiresGradError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -373,6 +383,8 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._device is CPU and not copy:
+            note_exposed(self._version_counter(), "np.asarray()", user_where(2))
         arr = self._data if self._device is CPU else backend_of(self._device).to_numpy(self._data)
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
@@ -384,6 +396,8 @@ class Tensor:
                                "to Scalar")
         if self._device.type == "meta":
             raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        if self._requires_grad:
+            note_cut(self, ".item()", user_where(2))
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -481,15 +495,21 @@ def check_requires_grad(dt: D.dtype) -> None:
 
 
 def _warn_nonleaf_grad(t: Tensor) -> None:
-    fn = t._grad_fn
-    site = ""
-    if fn is not None and fn.where is not None:
-        from .errors import where_text
+    """torch's warning, then which op made t, where, and the leaf that gets the gradient."""
+    from .errors import where_text
 
-        site = f" It was made by {fn.name()} at {where_text(fn.where)}."
-    code = "RB004" if fn is not None and fn.name() == "ToCopyBackward0" else "RB003"
+    fn = t._grad_fn
+    site = f" It is the output of {fn.name()} at {where_text(fn.where)}." if fn.where else ""
+    edges = [e for e in fn.edges if e is not None and type(e[0]) is AccumulateGrad]
+    if edges:
+        leaf = edges[0][0].variable
+        made = leaf._meta.where if leaf._meta is not None else None
+        site += (f" The gradient goes to the leaf it was computed from"
+                 + (f" (made at {where_text(made)})" if made else "") + ".")
+    code = "RB004" if fn.name() == "ToCopyBackward0" else "RB003"
     warnings.warn(
         "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
         "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
         "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor."
-        + site + f" See: rebours explain {code}", NonLeafGradWarning, stacklevel=3)
+        " If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+        "instead." + site + f" See: rebours explain {code}", NonLeafGradWarning, stacklevel=3)

@@ -21,6 +21,7 @@ from ..errors import (
     NonScalarBackwardError,
     where_text,
 )
+from ..doctor import watch as doctor
 from .anomaly import ANOMALY, Watch
 from .grad_mode import STATE
 from .graph import AccumulateGrad, Meta, Node, user_where
@@ -129,6 +130,7 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
     site = user_where(3)
     quiet = QUIET_SET(QUIET)  # 0 * inf in a rule gives NaN silently, as in torch
     watch = Watch(site) if ANOMALY.enabled else None
+    last = doctor.begin(site, roots)
     try:
         for fn in reversed(order):
             buf = buffers.pop(fn, None)
@@ -141,13 +143,14 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
             if type(fn) is AccumulateGrad:
                 if accumulate and (not targets or (fn, 0) in targets):
                     _accumulate(fn.variable, buf[0], create_graph, shared)
+                    last.reached.add(fn.variable)
                 continue
             if accumulate and fn.retained:
                 _retain(fn, buf, create_graph)
             if targets and not accumulate and all(e is None or e[0] not in needed
                                                   for e in fn.edges):
                 continue
-            _call_node(fn, buf, buffers, ops, create_graph, shared, needed, watch)
+            _call_node(fn, buf, buffers, ops, create_graph, shared, needed, watch, last)
             if not retain_graph and fn.versions:  # free what the node saved (if anything)
                 fn.args = fn.out = None
                 fn.freed = site
@@ -217,6 +220,26 @@ def _check_saved(fn: Node) -> None:
     for vc, seen, idx in fn.versions:
         if vc.value != seen:
             raise _version_error(fn, vc, seen, idx)
+    if fn.prints:
+        for vc, crc, idx in fn.prints:
+            if doctor.fingerprint(fn.args[idx]) != crc:
+                raise _numpy_write_error(fn, vc, idx)
+
+
+def _numpy_write_error(fn: Node, vc: Any, idx: int) -> ModifiedInPlaceError:
+    """A saved array changed through NumPy: torch would silently give a wrong gradient."""
+    shape, dt = fn.in_meta[idx][0], fn.in_meta[idx][1]
+    how, where = vc.exposed
+    return ModifiedInPlaceError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: a {dt!r} tensor of shape {tuple(shape)}, input {idx} of {fn.name()}, was "
+        "written through NumPy after it was saved.",
+        where=user_where(6),
+        notes=(f"{fn.name()} saved it at {where_text(fn.where)}",
+               f"its storage was shared with NumPy by {how} at {where_text(where)}; a write "
+               "through that array changed it (PyTorch does not notice this and computes a "
+               "wrong gradient; rebours refuses)"),
+        fix="copy before writing (`arr = t.numpy().copy()`), or write after backward.")
 
 
 def _version_error(fn: Node, vc: Any, seen: int, idx: int) -> ModifiedInPlaceError:
@@ -239,7 +262,7 @@ def _version_error(fn: Node, vc: Any, seen: int, idx: int) -> ModifiedInPlaceErr
 
 
 def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool, shared: set,
-               needed: Optional[set], watch: Optional[Watch] = None) -> None:
+               needed: Optional[set], watch: Optional[Watch] = None, last: Any = None) -> None:
     if fn.freed is not None or fn.versions:
         _check_saved(fn)
     op = fn.op
@@ -280,6 +303,8 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
                 results[i] = rule(ops, g, o, *args, **params)
     if watch is not None:
         watch.check(fn, list(results))
+    elif op.singular:
+        doctor.check_singular(last, fn, results)
     grads_in = [] if fn.hooks else None
     in_meta = fn.in_meta
     for i, e in enumerate(edges):

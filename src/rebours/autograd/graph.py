@@ -43,6 +43,7 @@ class VersionCounter:
     __slots__ = ("value", "__dict__")
     where: Optional[tuple[CodeType, int]] = None  # the last in-place write (set when it happens)
     op = ""
+    exposed: Optional[tuple] = None  # (how, where) once the storage was handed to NumPy
 
     def __init__(self) -> None:
         self.value = 0
@@ -77,6 +78,7 @@ class Node:
                  "where", "device", "__dict__", "__weakref__")
     # Rarely set: class defaults until written (then they live in the instance dict).
     freed: Optional[tuple] = None
+    prints: Optional[list] = None  # checksums of saved arrays that NumPy can write to
     hooks: Optional[list] = None
     pre_hooks: Optional[list] = None
     retained: Optional[dict] = None

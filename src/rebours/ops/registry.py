@@ -37,7 +37,7 @@ class OpDef:
     __slots__ = ("name", "fwd", "vjps", "node", "dtypes", "nin", "params", "saves",
                  "saves_out", "nout", "diff_outputs", "view", "kinks", "domain", "doc",
                  "promote_args", "method", "function", "node_classes", "wrap_outputs", "node_cls",
-                 "fast")
+                 "fast", "singular")
 
     def __init__(self, name: str, fwd: Callable[..., Any], vjps: Optional[tuple[Vjp, ...]],
                  node: NodeName, dtypes: Any, nin: int, params: tuple[str, ...],
@@ -68,6 +68,8 @@ class OpDef:
         self.wrap_outputs: Optional[Callable[..., Any]] = None
         self.node_cls: Optional[type] = None  # set when the node name does not depend on args
         # dispatch's fast path applies: one output, not a view, a dtype rule it knows
+        # its derivative is infinite somewhere: the doctor watches its backward for inf/nan
+        self.singular = domain is not None or name in SINGULAR
         self.fast = (nout == 1 and not view and promote_args is None and nin in (1, 2)
                      and dtypes in (PROMOTE, KEEP, FLOAT, BOOL))
 
@@ -80,6 +82,11 @@ class OpDef:
 
 
 OPS: dict[str, OpDef] = {}
+
+# Rows whose derivative is infinite at some input (besides those that declare a `domain`).
+SINGULAR = frozenset({"div", "pow", "rsqrt", "reciprocal", "acos", "asin", "atanh", "acosh",
+                      "logit", "xlogy", "erfinv", "atan2", "std", "prod_except", "cholesky",
+                      "inv", "det", "slogdet", "solve", "pinv", "svd", "eigh", "qr", "tan"})
 
 
 def _loaded_names(fn: Callable[..., Any]) -> set[str]:

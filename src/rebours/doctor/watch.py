@@ -1,0 +1,67 @@
+"""What the doctor remembers: the last backward (leaves reached, first non-finite gradient) and
+where graphs were cut (`.detach()`, `.item()`, `.numpy()`, `no_grad`, ...).
+
+The engine and the Tensor call these few functions; each is cheap, and the per-node check only
+runs for rows whose derivative is infinite somewhere (sqrt, log, div, pow, acos, ...).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Optional
+
+import numpy as np
+
+
+class LastBackward:
+    """Facts about one backward pass, kept for `rebours.explain` after it returns."""
+
+    def __init__(self, site: Any) -> None:
+        self.site = site  # the user's backward() line
+        self.reached: weakref.WeakSet = weakref.WeakSet()  # leaves whose .grad it wrote
+        self.first_nonfinite: Optional[dict] = None  # the first singular node that made inf/nan
+        self.root_names: list[str] = []
+
+
+LAST: list[Optional[LastBackward]] = [None]
+
+
+def begin(site: Any, roots: list) -> LastBackward:
+    last = LastBackward(site)
+    last.root_names = [r._grad_fn.name() if r._grad_fn is not None else "leaf" for r in roots]
+    LAST[0] = last
+    return last
+
+
+def check_singular(last: Optional[LastBackward], fn: Any, results: Any) -> None:
+    """After a singular row's backward: remember it if it made the first inf/nan."""
+    if last is None or last.first_nonfinite is not None:
+        return
+    for i, g in enumerate(results):
+        if g is None:
+            continue
+        v = np.asarray(getattr(g, "_data", g))
+        if v.dtype.kind in "fc" and not np.isfinite(v).all():
+            last.first_nonfinite = {
+                "node": fn.name(), "op": fn.op.name, "where": fn.where, "input": i,
+                "kind": "nan" if np.isnan(v).any() else "inf",
+                "shape": tuple(fn.in_meta[i][0]) if fn.in_meta[i] else (),
+            }
+            return
+
+
+def note_cut(t: Any, how: str, where: Any) -> None:
+    """t (which requires grad) was used in a way that cuts the graph: remember the latest."""
+    t._extra().cut = (how, where)
+
+
+def note_exposed(vc: Any, how: str, where: Any) -> None:
+    """t's storage was handed to NumPy: writes there bypass the version counter."""
+    vc.exposed = (how, where)
+
+
+def fingerprint(arr: Any) -> int:
+    """A cheap checksum of an array's bytes (only taken for storage shared with NumPy)."""
+    import zlib
+
+    return zlib.crc32(np.ascontiguousarray(arr).view(np.uint8))
