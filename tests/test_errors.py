@@ -92,5 +92,5 @@ def test_cli_explain_and_version(capsys):
 
 def test_explain_function():
     assert rebours.explain("RB007").startswith("RB007")
-    with pytest.raises(TypeError):
-        rebours.explain(3)
+    report = rebours.explain(3)  # a plain number: no .grad at all
+    assert report.code == "RB002" and "int has no .grad" in str(report)

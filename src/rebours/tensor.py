@@ -16,8 +16,8 @@ import numpy as np
 
 from . import dtypes as D
 from .autograd.graph import AccumulateGrad, VersionCounter, user_where
-from .doctor.watch import note_cut, note_exposed
 from .backends import CPU, backend_of, device
+from .doctor.watch import note_cut, note_exposed
 from .errors import (
     GradMismatchError,
     IntegerRequiresGradError,
@@ -504,7 +504,7 @@ def _warn_nonleaf_grad(t: Tensor) -> None:
     if edges:
         leaf = edges[0][0].variable
         made = leaf._meta.where if leaf._meta is not None else None
-        site += (f" The gradient goes to the leaf it was computed from"
+        site += (" The gradient goes to the leaf it was computed from"
                  + (f" (made at {where_text(made)})" if made else "") + ".")
     code = "RB004" if fn.name() == "ToCopyBackward0" else "RB003"
     warnings.warn(

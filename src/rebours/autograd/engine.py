@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from .. import dtypes as D
 from ..backends import CPU, QUIET, QUIET_RESET, QUIET_SET, backend_of
+from ..doctor import watch as doctor
 from ..errors import (
     BackwardTwiceError,
     GradMismatchError,
@@ -21,7 +22,6 @@ from ..errors import (
     NonScalarBackwardError,
     where_text,
 )
-from ..doctor import watch as doctor
 from .anomaly import ANOMALY, Watch
 from .grad_mode import STATE
 from .graph import AccumulateGrad, Meta, Node, user_where
