@@ -184,12 +184,17 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     """`record` for one output and inputs that need no cast (the fast path's case)."""
     node = _new(op.node_cls or _node_class(op, args, params))
     saved = op.saves
-    versions = []
+    versions: Any = ()
     a = args[0]
     arr = a._data
+    if a._requires_grad:
+        fn = a._grad_fn
+        ea = (fn, a._out_nr) if fn is not None else (a._acc or a._accumulator(), 0)
+    else:
+        ea = None
     if 0 in saved:
         vc = a._vc or a._version_counter()
-        versions.append((vc, vc.value, 0))
+        versions = [(vc, vc.value, 0)]
         if vc.exposed is not None:
             _fingerprint(node, vc, arr, 0)
         first = arr
@@ -198,16 +203,24 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
         first.shape = arr.shape
         first.dtype = arr.dtype
     if len(args) == 1:
-        node.edges = [_edge(a)]
-        node.args = [first]
-        node.in_meta = [(arr.shape, a._dtype, CPU)]
+        node.edges = (ea,)
+        node.args = (first,)
+        node.in_meta = ((arr.shape, a._dtype, CPU),)
     else:
         b = args[1]
         if isinstance(b, Tensor):
             brr = b._data
+            if b._requires_grad:
+                fn = b._grad_fn
+                eb = (fn, b._out_nr) if fn is not None else (b._acc or b._accumulator(), 0)
+            else:
+                eb = None
             if 1 in saved:
                 vc = b._vc or b._version_counter()
-                versions.append((vc, vc.value, 1))
+                if versions:
+                    versions.append((vc, vc.value, 1))
+                else:
+                    versions = [(vc, vc.value, 1)]
                 if vc.exposed is not None:
                     _fingerprint(node, vc, brr, 1)
                 second = brr
@@ -215,22 +228,25 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
                 second = _new(Meta)
                 second.shape = brr.shape
                 second.dtype = brr.dtype
-            node.edges = [_edge(a), _edge(b)]
-            node.in_meta = [(arr.shape, a._dtype, CPU), (brr.shape, b._dtype, CPU)]
+            node.edges = (ea, eb)
+            node.in_meta = ((arr.shape, a._dtype, CPU), (brr.shape, b._dtype, CPU))
         else:
             second = b
-            node.edges = [_edge(a), None]
-            node.in_meta = [(arr.shape, a._dtype, CPU), None]
-        node.args = [first, second]
+            node.edges = (ea, None)
+            node.in_meta = ((arr.shape, a._dtype, CPU), None)
+        node.args = (first, second)
     node.op = op
     node.params = params
     node.device = CPU
     data = out._data
-    node.out_meta = [(data.shape, out._dtype)]
+    node.out_meta = ((data.shape, out._dtype),)
     if op.saves_out:
-        node.out = [data]
+        node.out = (data,)
         vc = out._version_counter()
-        versions.append((vc, 0, -1))
+        if versions:
+            versions.append((vc, 0, -1))
+        else:
+            versions = [(vc, 0, -1)]
     else:
         node.out = None
     node.versions = versions
