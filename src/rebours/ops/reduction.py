@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
+from ..return_types import structseq
 from .registry import FLOAT, KEEP, LONG, defop
 
 
@@ -162,8 +162,8 @@ defop("min_all", lambda xp, x: _amin(xp, x), lambda ops, g, out, x: _evenly(ops,
 
 # max(dim) / min(dim): values and the index of each, the gradient goes to that index only.
 
-max_ret = namedtuple("max", ["values", "indices"])
-min_ret = namedtuple("min", ["values", "indices"])
+max_ret = structseq("max")
+min_ret = structseq("min")
 
 
 def _arg(xp, f, x, dim, keepdim):
