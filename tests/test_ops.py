@@ -70,11 +70,11 @@ def draw(row: OpRow, sample, dtypes, seed: int = 0) -> list:
     return [_draw(row, a, dt, rng) for a, dt in zip(sample.args, dtypes)]
 
 
-def build(lib, sample, arrays, requires_grad: bool = True) -> tuple[list, list]:
+def build(lib, sample, arrays, requires_grad: bool = True, **kw) -> tuple[list, list]:
     """(leaves, inputs): leaves hold the data, inputs are the views the op receives."""
     leaves, inputs = [], []
     for a, arr in zip(sample.args, arrays):
-        leaf = lib.tensor(arr.copy())
+        leaf = lib.tensor(arr.copy(), **kw)
         if requires_grad and a.kind == "float" and leaf.is_floating_point():
             leaf.requires_grad_()
         x = leaf
@@ -243,7 +243,26 @@ def test_integer_inputs(row: OpRow) -> None:
                 assert_same(a, b, 1e-5, 1e-6, f"{what} output {i}")
 
 
-# -- 6: every public op has a row ----------------------------------------------------------------
+# -- 6: the meta device gives the shapes and dtypes of the CPU results, without data --------------
+
+@pytest.mark.parametrize("row", params("meta", lambda r: r.meta))
+def test_meta_device_shapes(row: OpRow) -> None:
+    for k, sample in enumerate(row.samples):
+        arrays = draw(row, sample, float_dtypes(sample, "float32"), seed=k)
+        _, cpu = build(rebours, sample, arrays)
+        _, meta = build(rebours, sample, arrays, device="meta")
+        r, m = outputs(row.fn(rebours, *cpu)), outputs(row.fn(rebours, *meta))
+        assert len(r) == len(m), f"sample {k}: {len(m)} outputs on meta vs {len(r)} on cpu"
+        for i, (a, b) in enumerate(zip(r, m)):
+            if not isinstance(a, rebours.Tensor):
+                continue
+            assert b.device.type == "meta", f"sample {k} output {i} is on {b.device}"
+            assert (tuple(b.shape), b.dtype) == (tuple(a.shape), a.dtype), \
+                f"sample {k} output {i}: meta {tuple(b.shape)} {b.dtype}, cpu " \
+                f"{tuple(a.shape)} {a.dtype}"
+
+
+# -- 7: every public op has a row ----------------------------------------------------------------
 
 def test_every_public_op_has_a_row() -> None:
     public = {n for n, op in OPS.items() if op.function or op.method}
@@ -271,7 +290,7 @@ def test_samples_respect_the_rows_domain_and_kinks(row: OpRow) -> None:
     assert not missing, f"gradcheck samples are not kept away from the kinks {sorted(missing)}"
 
 
-# -- 7: a wrong derivative is caught -------------------------------------------------------------
+# -- 8: a wrong derivative is caught -------------------------------------------------------------
 
 def _mutant(vjp) -> str:
     name = f"_mutant_sin_{uuid.uuid4().hex}"

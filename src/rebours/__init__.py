@@ -82,6 +82,13 @@ from .ops import linalg as _linalg  # noqa: F401
 from .ops import mutation as _mutation  # noqa: F401
 from .ops import reduction as _reduction  # noqa: F401
 from .ops import shape as _shape  # noqa: F401
+from .ops import special as _special  # noqa: F401
+from .ops import activation as _activation  # noqa: F401
+from .ops import scan as _scan  # noqa: F401
+from .ops import gather as _gather  # noqa: F401
+from .ops import rearrange as _rearrange  # noqa: F401
+from .ops import contract as _contract  # noqa: F401
+from .ops import decomp as _decomp  # noqa: F401
 from .tensor import Size, Tensor
 
 bool = bool_  # noqa: A001  (torch.bool)
@@ -95,7 +102,8 @@ del _bind
 from . import inplace as _inplace
 
 _inplace.bind()
-from . import optim
+from . import nn
+from . import optim, viz
 
 
 def result_type(tensor1, tensor2):

@@ -33,10 +33,34 @@ def public_functions() -> dict[str, Any]:
             name = op.function if isinstance(op.function, str) else op.name
             out[name] = F.from_row(op)
     out.update(_WRITTEN)
+    out.update(_more_functions())
     out.update(multiply=out["mul"], subtract=out["sub"], absolute=out["abs"],
                negative=out["neg"], greater=out["gt"], less=out["lt"], greater_equal=out["ge"],
                less_equal=out["le"], not_equal=out["ne"])
     return out
+
+
+def _more_functions() -> dict[str, Any]:
+    """The written-out functions of written.py and linalg.py, by their torch names."""
+    from . import linalg as L
+    from . import written as W
+
+    out = {n: getattr(W, n) for n in (
+        "square", "lerp", "selu", "celu", "median", "nanmean", "nonzero", "unique", "gather",
+        "scatter", "scatter_add", "index_select", "index_add", "masked_fill", "take_along_dim",
+        "flip", "fliplr", "flipud", "tile", "movedim", "repeat_interleave")}
+    out.update({n: getattr(L, n) for n in ("einsum", "outer", "tensordot", "inner", "kron",
+                                           "diag", "meshgrid", "det", "slogdet")})
+    out.update(moveaxis=W.movedim, ger=L.outer, cross=L.cross_, inverse=L.inv,
+               zero_=lambda input: input.zero_())
+    return out
+
+
+# Tensor methods that are written-out functions (torch's method has the function's signature)
+_MORE_METHODS = ("square", "lerp", "median", "nanmean", "nonzero", "unique", "gather", "scatter",
+                 "scatter_add", "index_select", "index_add", "masked_fill", "take_along_dim",
+                 "flip", "fliplr", "flipud", "tile", "movedim", "moveaxis", "repeat_interleave",
+                 "outer", "ger", "inner", "kron", "diag", "det", "slogdet", "inverse", "cross")
 
 
 def _other(x: Any) -> Any:
@@ -208,6 +232,13 @@ def bind(namespace: dict[str, Any]) -> None:
                  "greater", "less", "greater_equal", "less_equal", "not_equal"):
         setattr(Tensor, name, funcs[name])
     Tensor.where = lambda self, condition, other: funcs["where"](condition, self, other)
+    from . import written as W
+
+    for name in _MORE_METHODS:
+        setattr(Tensor, name, funcs[name])
+    for name in ("repeat", "unfold", "scatter_", "scatter_add_", "index_add_", "masked_fill_",
+                 "lerp_", "square_"):
+        setattr(Tensor, name, getattr(W, name))
     ops = (("__add__", "add", False), ("__radd__", "add", True), ("__sub__", "sub", False),
            ("__mul__", "mul", False), ("__rmul__", "mul", True), ("__truediv__", "div", False),
            ("__rtruediv__", "div", True), ("__floordiv__", "floor_divide", False),
@@ -231,6 +262,8 @@ def bind(namespace: dict[str, Any]) -> None:
     Tensor.__getitem__ = _getitem
     Tensor.T = property(_T)
     Tensor.mT = property(_mT)
+    Tensor.mH = property(_mT)  # real dtypes: the adjoint is the transpose
+    Tensor.H = property(_T)
     Tensor.to = _to
     for dt, names in ((D.float32, ("float",)), (D.float64, ("double",)),
                       (D.float16, ("half",)), (D.bfloat16, ("bfloat16",)),

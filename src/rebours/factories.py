@@ -319,11 +319,14 @@ def randn(*size: Any, generator: Optional[Generator] = None, dtype: Any = None,
     return _leaf(arr, dt, device, requires_grad)
 
 
-def randint(low: int, high: Optional[int] = None, size: Sequence[int] = (), *,
+def randint(low: Any = 0, high: Any = None, size: Sequence[int] = (), *,
             generator: Optional[Generator] = None, dtype: Any = None, device: Any = None,
             requires_grad: bool = False) -> Tensor:
-    """Integers in [low, high): `randint(10, (3,))` or `randint(2, 10, (3,))`."""
-    if high is None:
+    """Integers in [low, high): `randint(10, (3,))`, `randint(2, 10, (3,))`, or
+    `randint(high=10, size=(3,))`."""
+    if isinstance(high, (tuple, list)) or (high is None and size == ()):
+        low, high, size = 0, low, (high if high is not None else size)  # randint(high, size)
+    elif high is None:
         low, high = 0, low
     dt = D.to_dtype(dtype) if dtype is not None else D.int64
     arr = _rng(generator).integers(low, high, _size((size,))).astype(D.np_dtype(dt))

@@ -282,8 +282,12 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     """`torch.norm`: the vector 2-norm by default ('fro' over all elements)."""
     if p == "fro" or p is None:
         p = 2
-    if p == "nuc" or isinstance(p, str):
-        raise NotImplementedError(f"norm with p={p!r} is not supported yet")
+    if p == "nuc":
+        from .linalg import matrix_norm
+
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not a norm")
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 

@@ -177,11 +177,22 @@ INPLACE = {
     "sigmoid_": "sigmoid", "relu_": "relu", "floor_": "floor", "ceil_": "ceil",
     "trunc_": "trunc", "round_": "round", "clamp_": "clamp", "clip_": "clamp",
     "maximum_": "maximum", "minimum_": "minimum", "zero_": "zero", "fill_": "fill",
+    "asin_": "asin", "acos_": "acos", "atan_": "atan", "atan2_": "atan2", "sinh_": "sinh",
+    "cosh_": "cosh", "asinh_": "asinh", "acosh_": "acosh", "atanh_": "atanh", "erf_": "erf",
+    "erfc_": "erfc", "erfinv_": "erfinv", "frac_": "frac", "reciprocal_": "reciprocal",
+    "hypot_": "hypot", "logit_": "logit", "xlogy_": "xlogy", "nan_to_num_": "nan_to_num",
+    "cumsum_": "cumsum", "cumprod_": "cumprod", "tril_": "tril", "triu_": "triu",
 }
 
 
 def _method(op_name: str) -> Any:
+    op = OPS[op_name]
+    nin = op.nin
+
     def method(self: Tensor, *args: Any, **params: Any) -> Tensor:
+        if nin > 0 and len(args) > nin - 1:  # positional parameters: x.tril_(1), x.cumsum_(0)
+            params.update(zip(op.params, args[nin - 1:]))
+            args = args[:nin - 1]
         return apply_(op_name, self, *args, **params)
     method.__name__ = op_name + "_"
     return method

@@ -106,7 +106,10 @@ class Function:
         wrapped = []
         for o in outs:
             if isinstance(o, Tensor) and id(o) in ids and id(o) not in ctx._dirty:
+                marked = id(o) in ctx._non_differentiable
                 o = o.detach()  # an input returned as is: a new tensor on the same storage
+                if marked:
+                    ctx._non_differentiable.add(id(o))
             wrapped.append(o)
         for i in ctx._dirty:
             t = ids.get(i)

@@ -113,4 +113,4 @@ defop("hardsigmoid", lambda xp, x: xp.clip(x / 6 + 0.5, 0, 1),
       lambda ops, g, out, x: ops.where((x > -3) & (x < 3), g / 6, 0), kinks=(-3.0, 3.0), **_nn)
 defop("hardswish", lambda xp, x: x * xp.clip(x + 3, 0, 6) / 6,
       lambda ops, g, out, x:
-      ops.where(x < -3, 0, ops.where(x <= 3, g * (x / 3 + 0.5), g)), kinks=(-3.0, 3.0), **_nn)
+      ops.where(x <= -3, 0, ops.where(x < 3, g * (x / 3 + 0.5), g)), kinks=(-3.0, 3.0), **_nn)

@@ -47,7 +47,11 @@ defop("nansum", _nansum,
 
 
 def _d(x, dim):
-    return dim % max(x.ndim, 1)
+    n = max(x.ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
 
 
 def _cumsum(xp, x, dim=0, dtype=None):
@@ -156,7 +160,8 @@ def _to_indices(ops, g, out, x, dim=-1, **params):
 
 
 _pair = dict(nout=2, diff_outputs=(0,), dtypes=KEEP, saves=("out",))
-defop("sort", _sort, _to_indices, wrap_outputs=lambda outs: sort_ret(*outs), **_pair)
+defop("sort", _sort, _to_indices, wrap_outputs=lambda outs: sort_ret(*outs),
+      node=lambda args, p: "SortBackward1" if "stable" in p else "SortBackward0", **_pair)
 defop("argsort", _argsort, None, dtypes=LONG)
 
 
@@ -202,7 +207,7 @@ defop("median_dim", _median_dim, _selected, node="MedianBackward1", method=False
 
 def _median(xp, x):  # the lower of the two middle values, nan if any is nan, as torch
     flat = xp.sort(xp.reshape(x, (-1,)))
-    if flat.size == 0:
+    if flat.size == 0 or (flat.dtype.kind == "f" and xp.isnan(flat[-1])):
         return xp.asarray(float("nan"), dtype=x.dtype)
     return flat[(flat.size - 1) // 2]
 
@@ -237,4 +242,13 @@ def _unique(xp, x, sorted=True, return_inverse=False, return_counts=False, dim=N
     return vals, inv.astype(xp.int64), counts.astype(xp.int64)
 
 
-defop("unique", _unique, None, nout=3, diff_outputs=(0,), dtypes=KEEP)
+def _no_derivative(name):
+    def rule(ops, g, out, x, **params):
+        raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+    return rule
+
+
+# torch records a node for unique whose backward raises: so do we (same names)
+defop("unique", _unique, _no_derivative("_unique2"), nout=3, diff_outputs=(0,), dtypes=KEEP,
+      node=lambda args, p: "UniqueDimBackward0" if p.get("dim") is not None
+      else "Unique2Backward0")

@@ -36,7 +36,7 @@ def _reshape_name(args, params) -> str:  # torch: a view, an alias of strided me
 defop("reshape", lambda xp, x, shape=(): xp.reshape(x, shape), _same_shape, dtypes=KEEP,
       saves=(), view=True, node=_reshape_name)
 defop("view", _view, _same_shape, dtypes=KEEP, saves=(), view=True, node="ViewBackward0")
-defop("transpose", lambda xp, x, dim0=0, dim1=1: xp.swapaxes(x, dim0, dim1),
+defop("transpose", lambda xp, x, dim0=0, dim1=1: xp.swapaxes(x, dim0, dim1) if x.ndim else x[...],
       lambda ops, g, out, x, dim0=0, dim1=1: ops.transpose(g, dim0=dim0, dim1=dim1),
       dtypes=KEEP, view=True)
 defop("t", lambda xp, x: xp.swapaxes(x, 0, 1) if x.ndim == 2 else x,
@@ -59,6 +59,8 @@ defop("permute", lambda xp, x, dims=(): xp.transpose(x, tuple(d % max(x.ndim, 1)
 def _squeeze(xp, x, dim=None):
     if dim is None:
         return xp.reshape(x, tuple(s for s in x.shape if s != 1))
+    if isinstance(dim, (tuple, list)) and not dim:
+        return xp.reshape(x, x.shape)
     drop = [a for a in axes(dim, x.ndim) if x.shape[a] == 1] if x.ndim else []
     return xp.reshape(x, tuple(s for a, s in enumerate(x.shape) if a not in drop))
 
@@ -147,11 +149,12 @@ def _split(xp, x, sizes=(), dim=0, with_sizes=False):  # with_sizes: torch got a
 
 
 defop("split", _split,
-      lambda ops, g, out, x, sizes=(), dim=0, with_sizes=False: ops.cat(*g, dim=dim),
+      lambda ops, g, out, x, sizes=(), dim=0, with_sizes=False:
+      ops.cat(*(g if isinstance(g, tuple) else (g,)), dim=dim),  # one piece: g is not a tuple
       nout=-1, dtypes=KEEP, saves=(), view=True,
       node=lambda args, p: "SplitWithSizesBackward0" if p.get("with_sizes") else "SplitBackward0")
 defop("unbind", lambda xp, x, dim=0: tuple(xp.moveaxis(x, dim, 0)),
-      lambda ops, g, out, x, dim=0: ops.stack(*g, dim=dim),
+      lambda ops, g, out, x, dim=0: ops.stack(*(g if isinstance(g, tuple) else (g,)), dim=dim),
       nout=-1, dtypes=KEEP, saves=(), view=True, node="UnbindBackward0")
 
 
