@@ -103,7 +103,7 @@ from . import inplace as _inplace
 
 _inplace.bind()
 from . import nn
-from . import optim, viz
+from . import optim, utils, viz
 
 
 def result_type(tensor1, tensor2):

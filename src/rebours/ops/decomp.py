@@ -4,8 +4,8 @@ pinv, with the backward formulas of torch's FunctionsManual. All work on batches
 
 from __future__ import annotations
 
-from collections import namedtuple
 
+from ..return_types import structseq
 from .registry import FLOAT, defop
 
 
@@ -50,7 +50,7 @@ def _det_grad(ops, g, out, A):
 
 defop("det", lambda xp, A: xp.linalg.det(A), _det_grad, dtypes=FLOAT,
       node="LinalgDetBackward0")
-slogdet_ret = namedtuple("slogdet", ["sign", "logabsdet"])
+slogdet_ret = structseq("linalg_slogdet", ("sign", "logabsdet",))
 
 
 def _slogdet(xp, A):
@@ -119,7 +119,7 @@ def _cholesky_grad(ops, g, out, A, upper=False):
 
 defop("cholesky", _cholesky, _cholesky_grad, dtypes=FLOAT, node="LinalgCholeskyExBackward0",
       method=False, function=False)
-qr_ret = namedtuple("qr", ["Q", "R"])
+qr_ret = structseq("linalg_qr", ("Q", "R",))
 
 
 def _qr(xp, A, mode="reduced"):
@@ -163,7 +163,7 @@ def _qr_grad(ops, g, out, A, mode="reduced"):
 
 defop("qr", _qr, _qr_grad, nout=2, dtypes=FLOAT, node="LinalgQrBackward0",
       wrap_outputs=lambda outs: qr_ret(*outs), method=False, function=False)
-svd_ret = namedtuple("svd", ["U", "S", "Vh"])
+svd_ret = structseq("linalg_svd", ("U", "S", "Vh",))
 
 
 def _svd(xp, A, full_matrices=True):
@@ -207,7 +207,7 @@ defop("svd", _svd, _svd_grad, nout=3, dtypes=FLOAT, node="LinalgSvdBackward0",
       wrap_outputs=lambda outs: svd_ret(*outs), method=False, function=False)
 defop("ones_like", lambda xp, S: xp.ones_like(S), None, dtypes=FLOAT, method=False,
       function=False)
-eigh_ret = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+eigh_ret = structseq("linalg_eigh", ("eigenvalues", "eigenvectors",))
 
 
 def _eigh(xp, A, UPLO="L"):

@@ -5,9 +5,9 @@ nonzero, unique), which are not differentiable.
 
 from __future__ import annotations
 
-from collections import namedtuple
 
 from .reduction import _evenly, _sum_dtype, axes
+from ..return_types import structseq
 from .registry import BOOL, FLOAT, KEEP, LONG, defop
 
 
@@ -95,8 +95,8 @@ def _cumprod_grad(ops, g, out, x, dim=0, dtype=None):
 
 defop("cumprod", _cumprod, _cumprod_grad, dtypes=_sum_dtype)
 
-cummax_ret = namedtuple("cummax", ["values", "indices"])
-cummin_ret = namedtuple("cummin", ["values", "indices"])
+cummax_ret = structseq("cummax", ("values", "indices",))
+cummin_ret = structseq("cummin", ("values", "indices",))
 
 
 def _cumext(better):
@@ -133,10 +133,10 @@ defop("cummin", _cumext(lambda a, b: a <= b), _cumext_grad, nout=2, diff_outputs
 
 # -- sorting and selection: the gradient goes back to where each value came from --------------
 
-sort_ret = namedtuple("sort", ["values", "indices"])
-topk_ret = namedtuple("topk", ["values", "indices"])
-kthvalue_ret = namedtuple("kthvalue", ["values", "indices"])
-median_ret = namedtuple("median", ["values", "indices"])
+sort_ret = structseq("sort", ("values", "indices",))
+topk_ret = structseq("topk", ("values", "indices",))
+kthvalue_ret = structseq("kthvalue", ("values", "indices",))
+median_ret = structseq("median", ("values", "indices",))
 
 
 def _argsort(xp, x, dim=-1, descending=False, stable=False):
