@@ -12,7 +12,10 @@ from . import functional, init, utils
 from .module import HiddenParametersWarning
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
+from .modules.rnn import GRU, LSTM, RNN, RNNBase
+from .modules.rnn_cell import GRUCell, LSTMCell, RNNCell
 from .parameter import Buffer, Parameter
 
 __all__ = ["functional", "init", "utils", "Parameter", "Buffer", "HiddenParametersWarning",
            *_modules_all]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
