@@ -61,8 +61,8 @@ def step(mode: str, ws: list, bs: list, x: rebours.Tensor) -> tuple[int, float, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--depth", type=int, default=32)
-    ap.add_argument("--width", type=int, default=256)
-    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--width", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=2048)
     args = ap.parse_args(argv)
     ws, bs, x = model(args.depth, args.width, args.batch)
     act = args.batch * args.width * 4

@@ -202,18 +202,14 @@ SAVED_OUTPUT = ("core: a custom Function that saves its output makes a cycle (ou
                 "grad_fn -> params['ctx'] -> ctx._saved -> output Tensor), with every saved "
                 "activation in it; see the issue-7 report (fix: save outputs without grad_fn, "
                 "reattach it through a weakref on unpack, as torch's SavedVariable)")
-CYCLE = ("core: a leaf that requires grad and AccumulateGrad reference each other (Tensor._acc "
-         "-> AccumulateGrad.variable -> Tensor), so every leaf created per step waits for the "
-         "cyclic GC; see the issue-7 report (fix: Tensor keeps a weakref to its AccumulateGrad)")
-
 
 @pytest.mark.parametrize("make", [
     _manual_sgd,
     _optim_sgd,
-    pytest.param(_fresh_leaf_input, marks=pytest.mark.xfail(strict=True, reason=CYCLE)),
-    pytest.param(_func_grad, marks=pytest.mark.xfail(strict=True, reason=CYCLE)),
+    _fresh_leaf_input,
+    _func_grad,
     pytest.param(lambda: _func_grad(plain=False), id="func_grad_of_leaves"),
-    pytest.param(_checkpointed, marks=pytest.mark.xfail(strict=True, reason=CYCLE)),
+    _checkpointed,
     pytest.param(_custom_function, marks=pytest.mark.xfail(strict=True, reason=SAVED_OUTPUT)),
 ], ids=lambda f: f.__name__.strip("_"))
 def test_training_steps_leave_no_cycles(make, no_gc):

@@ -133,23 +133,10 @@ CASES = [
 ]
 
 # Where rebours falls short of the issue today (bugs outside the doctor; see the report).
-XFAIL = {
-    ("culprit", "rb020_no_cuda"):
-        "NoCudaError is raised without where=: the message names no file:line "
-        "(backends/cuda.py _missing)",
-    ("torch", "rb020_no_cuda"):
-        "PyTorch raises AssertionError('Torch not compiled with CUDA enabled'); NoCudaError "
-        "subclasses RuntimeError, so `except AssertionError` code breaks",
-    ("torch", "rb009_requires_grad_method"):
-        "PyTorch's requires_grad_() on an int tensor says 'only Tensors of floating point dtype "
-        "can require gradients'; rebours reuses the factory's sentence",
-    ("row", "rb004_to_optimizer"):
-        "optimizer._non_leaf_error uses RB004's why/fix but NonLeafOptimizeError's code RB003: "
-        "it prints 'see: rebours explain RB003'",
-}
+XFAIL: dict = {}
 
 
-XFAIL_CODES = {"rb004_to_optimizer"}  # the class's code is RB003 there (see XFAIL)
+XFAIL_CODES = {"rb004_to_optimizer"}  # NonLeafOptimizeError is RB003; this one says RB004
 
 
 def _params(test: str, cases: list[Case]) -> list:

@@ -25,7 +25,9 @@ MAX_SAMPLES = 12
 DTYPES = (torch.float32, torch.float64)
 
 # OpInfo name -> the reason rebours's answer differs; each is written up in docs/differences.md
-DOCUMENTED: dict[str, str] = {}
+DOCUMENTED: dict[str, str] = {
+    "nn.functional.scaled_dot_product_attention": "dropout_p > 0 samples draw a random mask "
+                                                  "from rebours's generator, not torch's"}
 
 # OpInfo entries whose name resolves in rebours but that are a different op there
 NOT_OURS = {"nn.functional.unfold", "view_as_real", "view_as_complex", "polar", "complex",

@@ -358,3 +358,11 @@ def test_vmap_errors_match_torch():
             L.func.vmap(lambda a, b: a, in_dims=(0, 0, 0))(*x)
         with pytest.raises(ValueError, match="must only return Tensors"):
             L.func.vmap(lambda a: 1.0)(x[0])
+
+
+def test_second_order_through_a_dtype_cast():
+    x64 = np.array([1.0, 2.0])
+    f = lambda a: (a.float() ** 3).sum()  # float64 input, float32 compute
+    want = TF.hvp(f, torch.tensor(x64), torch.ones(2, dtype=torch.float64))
+    got = RF.hvp(f, rebours.tensor(x64), rebours.ones(2, dtype=rebours.float64))
+    same(want, got)

@@ -130,14 +130,25 @@ def test_node_that_made_nan_in_the_last_backward_is_red():
     assert "#cc0000" not in viz.draw(y).source
 
 
-def test_cut_leaf_is_dashed_and_says_how():
+def test_a_reached_leaf_is_not_marked_cut_by_a_detach_elsewhere():
+    # a parameter that was also detached somewhere (state_dict, no_grad init) is still reached
     a = rebours.ones(3, requires_grad=True)
     z = (a * 3).sum()
     a.detach()
     g = viz.draw(z, params={"a": a})
     leaf = next(k for k, v in nodes(g).items() if v.startswith("a\n"))
+    assert "cut by" not in nodes(g)[leaf]
+    assert "dashed" not in line_of(g, leaf)
+
+
+def test_cut_leaf_is_dashed_and_says_how():
+    a = rebours.ones(3, requires_grad=True)
+    b = rebours.ones(3, requires_grad=True)
+    z = (a.detach() * 3 + b).sum()
+    g = viz.draw(z, params={"a": a, "b": b})
+    leaf = next(k for k, v in nodes(g).items() if v.startswith("a\n"))
     assert re.search(rf"cut by \.detach\(\) at {HERE}:\d+", nodes(g)[leaf])
-    assert 'style="filled,dashed"' in line_of(g, leaf)
+    assert "dashed" in line_of(g, leaf)
     assert sum("dashed" in ln for ln in g.source.splitlines()) == 1
 
 

@@ -89,6 +89,13 @@ from .ops import gather as _gather  # noqa: F401
 from .ops import rearrange as _rearrange  # noqa: F401
 from .ops import contract as _contract  # noqa: F401
 from .ops import decomp as _decomp  # noqa: F401
+from .ops import nn_layers as _nn_layers  # noqa: F401
+from .ops import nn_loss as _nn_loss  # noqa: F401
+from .ops import nn_norm as _nn_norm  # noqa: F401
+from .ops import conv as _conv  # noqa: F401
+from .ops import pool as _pool  # noqa: F401
+from .ops import adaptive as _adaptive  # noqa: F401
+from .ops import resample as _resample  # noqa: F401
 from .tensor import Size, Tensor
 
 bool = bool_  # noqa: A001  (torch.bool)
@@ -103,7 +110,8 @@ from . import inplace as _inplace
 
 _inplace.bind()
 from . import nn
-from . import optim, utils, viz
+from . import func, optim, serialization, utils, viz
+from .serialization import load, save
 
 
 def result_type(tensor1, tensor2):

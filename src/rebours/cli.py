@@ -24,9 +24,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .tour import main
+    from .demo import run
 
-    return main()
+    return run(epochs=args.epochs, seed=args.seed, resume=args.resume, out=args.out)
 
 
 def _run(rest: list[str]) -> int:
@@ -35,7 +35,7 @@ def _run(rest: list[str]) -> int:
     import traceback
 
     from .autograd.anomaly import ANOMALY
-    from .errors import CATALOGUE, ReboursError, explain
+    from .errors import CATALOGUE, ReboursError
 
     if not rest or rest[0] in ("-h", "--help"):
         print("usage: rebours run SCRIPT [ARGS...]\n\nRun SCRIPT with anomaly detection on "
@@ -64,8 +64,11 @@ def _run(rest: list[str]) -> int:
             print("".join(traceback.format_list(user)), end="", file=sys.stderr)
         builtin = next(c for c in type(err).__mro__ if c.__module__ == "builtins")
         print(f"{builtin.__name__}: {err}", file=sys.stderr)
-        if err.code in CATALOGUE:
-            print("\n" + explain(err.code), file=sys.stderr)
+        if err.code in CATALOGUE:  # why and fix are in the message; add the row's example
+            row = CATALOGUE[err.code]
+            print(f"\n{row.code}: {row.title}. A minimal example (`rebours explain {row.code}`):",
+                  file=sys.stderr)
+            print("\n".join("    " + line for line in row.example.splitlines()), file=sys.stderr)
         return 1
     finally:
         sys.argv, sys.path[0] = argv, path0
@@ -112,7 +115,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("code", nargs="?", help="a catalogue code (RB001...)")
     p.add_argument("--list", action="store_true", help="list every code")
     p.set_defaults(func=_explain)
-    p = sub.add_parser("demo", help="the main job: a tour of rebours")
+    p = sub.add_parser("demo", help="the main job: train a small CNN on the bundled digits",
+                       description="Train a small convolutional network on the 8x8 handwritten "
+                       "digits that ship with rebours; write a checkpoint, the loss and accuracy "
+                       "curves and the model's graph under --out. Ctrl-C saves and stops.")
+    p.add_argument("--epochs", type=int, default=10, help="epochs in all (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the shuffling")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue from a checkpoint.safetensors the demo wrote")
+    p.add_argument("--out", metavar="DIR", default="rebours-demo",
+                   help="folder for checkpoint.safetensors, curves.png, graph.png "
+                        "(default ./rebours-demo)")
     p.set_defaults(func=_demo)
     sub.add_parser("lint", help="find autograd pitfalls in scripts without running them")
     sub.add_parser("bench", help="overhead benchmark against PyTorch and NumPy")

@@ -177,7 +177,7 @@ def _edge(a: Tensor) -> Any:
     if not a._requires_grad:
         return None
     fn = a._grad_fn
-    return (fn, a._out_nr) if fn is not None else (a._acc or a._accumulator(), 0)
+    return (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
 
 
 def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
@@ -189,7 +189,7 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     arr = a._data
     if a._requires_grad:
         fn = a._grad_fn
-        ea = (fn, a._out_nr) if fn is not None else (a._acc or a._accumulator(), 0)
+        ea = (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
     else:
         ea = None
     if 0 in saved:
@@ -212,7 +212,7 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
             brr = b._data
             if b._requires_grad:
                 fn = b._grad_fn
-                eb = (fn, b._out_nr) if fn is not None else (b._acc or b._accumulator(), 0)
+                eb = (fn, b._out_nr) if fn is not None else (b._accumulator(), 0)
             else:
                 eb = None
             if 1 in saved:
@@ -394,7 +394,7 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         arr = arrays[i]
         if a._requires_grad:
             fn = a._grad_fn
-            edges[i] = (fn, a._out_nr) if fn is not None else (a._acc or a._accumulator(), 0)
+            edges[i] = (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
         in_meta[i] = (a._data.shape, a._dtype, a._device)
         if i in saved:
             vc = a._vc or a._version_counter()

@@ -768,7 +768,7 @@ class GradMismatchError(ReboursError, RuntimeError):
     code = "RB019"
 
 
-class NoCudaError(ReboursError, RuntimeError):
+class NoCudaError(ReboursError, AssertionError, RuntimeError):  # torch raises AssertionError
     code = "RB020"
 
 

@@ -37,7 +37,7 @@ def check_writable(t: Tensor, op_name: str, where: Any) -> None:
             "operation.", where=where,
             what=f"{op_name} on a view {tuple(t.shape)} of a leaf {tuple(base.shape)}",
             fix="build the result in a new tensor (`w = rebours.zeros(3); w[0] = ...`, or "
-                "`torch.stack`/`torch.cat`), or write under `with rebours.no_grad():` if this "
+                "`rebours.stack`/`rebours.cat`), or write under `with rebours.no_grad():` if this "
                 "is a parameter update.")
 
 
@@ -46,7 +46,8 @@ def _stand_in(t: Tensor) -> Tensor:
     s = new_tensor_raw(t._data.copy(), t._dtype, t._device, t._requires_grad, t._grad_fn,
                        t._out_nr)
     if t._grad_fn is None and t._requires_grad:
-        s._acc = t._accumulator()
+        acc = t._accumulator()
+        s._acc = lambda: acc  # the stand-in feeds t's own AccumulateGrad
     return s
 
 
@@ -97,7 +98,14 @@ def apply_(op_name: str, t: Tensor, *args: Any, **params: Any) -> Tensor:
         # for self. (t passed again as another argument stays t: `y *= y` then fails at
         # backward with the version error, as in torch.)
         src = _stand_in(t)
-    r = apply(op, src, *args, **params)
+    if STATE.enabled:
+        r = apply(op, src, *args, **params)
+    else:  # an update under no_grad (an optimizer step, an init) is not a cut of t's graph
+        meta = t._meta
+        cut = meta.cut if meta is not None else None
+        r = apply(op, src, *args, **params)
+        if t._meta is not None:
+            t._meta.cut = cut
     _check_result(t, r)
     _write(t, r._data, name, where)
     if tracked and r._requires_grad:

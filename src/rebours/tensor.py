@@ -9,6 +9,7 @@ or describe it.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any, Optional
 
@@ -27,6 +28,7 @@ from .errors import (
 )
 
 _new_object = object.__new__
+_weakref = weakref.ref
 
 
 class Size(tuple):
@@ -101,7 +103,7 @@ class Tensor:
     _grad: Optional[Tensor] = None
     _vc: Optional[VersionCounter] = None
     _base: Optional[Tensor] = None
-    _acc: Optional[AccumulateGrad] = None
+    _acc: Any = None  # weak reference to the AccumulateGrad node
     _meta: Optional[_TensorMeta] = None
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators: np.float32(2) * t
@@ -235,10 +237,14 @@ class Tensor:
         if self._grad_fn is not None:
             return
         if flag:
-            check_requires_grad(self._dtype)
+            check_requires_grad(self._dtype, "only Tensors of floating point and complex dtype "
+                                "can require gradients")
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self._grad_fn is None:  # torch words the method's refusal so
+            check_requires_grad(self._dtype, "only Tensors of floating point dtype can "
+                                "require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -290,9 +296,15 @@ class Tensor:
         return vc
 
     def _accumulator(self) -> AccumulateGrad:
-        acc = self._acc
-        if acc is None:
-            acc = self._acc = AccumulateGrad(self)
+        """The AccumulateGrad node of this leaf. The graph holds it; the tensor only has a weak
+        reference, so a leaf and its node form no reference cycle (as torch does)."""
+        ref = self._acc
+        if ref is not None:
+            acc = ref()
+            if acc is not None:
+                return acc
+        acc = AccumulateGrad(self)
+        self._acc = _weakref(acc)
         return acc
 
     def _extra(self) -> _TensorMeta:
@@ -484,11 +496,13 @@ def _wrap_dim(dim: int, ndim: int) -> int:
     return dim % n
 
 
-def check_requires_grad(dt: D.dtype) -> None:
-    """Only floating (and complex) dtypes can require grad; RB009 otherwise."""
+def check_requires_grad(dt: D.dtype, headline: str = "Only Tensors of floating point and "
+                        "complex dtype can require gradients") -> None:
+    """Only floating (and complex) dtypes can require grad; RB009 otherwise. (torch words the
+    factory's refusal and the setter's differently; `headline` carries each.)"""
     if dt.category < 2:
         raise IntegerRequiresGradError(
-            "Only Tensors of floating point and complex dtype can require gradients",
+            headline,
             where=user_where(3), what=f"dtype {dt!r}",
             fix=f"create it as a float: dtype=rebours.float32 (or .float()); {dt!r} cannot hold "
                 "a gradient.")

@@ -33,3 +33,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(ts)
     run(ts, gs, retain_graph, create_graph, inputs, accumulate=True)
 
+
+from . import functional  # noqa: E402, F401  (rebours.autograd.functional, as torch)

@@ -344,7 +344,7 @@ def _fit(g: Any, meta: tuple, create_graph: bool, node_dev: Any) -> Any:
     if dev is not node_dev:  # a 0-dim CPU input of a GPU op, or a ToCopyBackward0
         if create_graph:
             return tensor_ops.to_dtype(_fit(g, (shape, dt, node_dev), True, node_dev).to(dev),
-                                       dt)
+                                       dtype=dt)
         g = backend_of(dev).asarray(backend_of(node_dev).to_numpy(
             _fit(g, (shape, dt, node_dev), False, node_dev)))
         return g
@@ -352,7 +352,7 @@ def _fit(g: Any, meta: tuple, create_graph: bool, node_dev: Any) -> Any:
         if tuple(g.shape) != shape:
             g = tensor_ops.sum_to_size(g, shape)
         if g._dtype is not dt:
-            g = tensor_ops.to_dtype(g, dt)
+            g = tensor_ops.to_dtype(g, dtype=dt)
         return g
     if g.shape != shape:
         g = raw_ops(dev).sum_to_size(g, shape)
@@ -388,7 +388,7 @@ def _tensor_args(fn: Node) -> list:
             out.append(_wrap(a, dt, fn.device))
         elif type(e[0]) is AccumulateGrad:
             v = e[0].variable
-            out.append(v if v._dtype is dt else tensor_ops.to_dtype(v, dt))
+            out.append(v if v._dtype is dt else tensor_ops.to_dtype(v, dtype=dt))
         else:
             out.append(_wrap(a, dt, fn.device, e[0], e[1]))
     return out

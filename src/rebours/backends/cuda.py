@@ -10,8 +10,11 @@ _BACKEND: Any = None
 
 
 def _missing(reason: str) -> NoCudaError:
+    from ..autograd.graph import user_where
+
     return NoCudaError(
-        f"Torch not compiled with CUDA enabled: rebours has no GPU backend ({reason})")
+        f"Torch not compiled with CUDA enabled: rebours has no GPU backend ({reason})",
+        where=user_where(2))
 
 
 def available() -> bool:

@@ -87,12 +87,12 @@ def draw(*tensors: Any, params: Any = None, show_saved: bool = True) -> Graph:
     bad = watch.LAST[0].first_nonfinite if watch.LAST[0] is not None else None
     suspects = [fn for fn in order if bad is not None and fn.where is not None
                 and fn.name() == bad["node"] and fn.where == bad["where"]]
-    roots = {id(t._grad_fn if t._grad_fn is not None else t._acc) for t in tensors}
+    roots = {id(t._grad_fn if t._grad_fn is not None else (t._acc and t._acc())) for t in tensors}
     lines = list(_HEAD)
     for fn in order:
         nid = ids[fn]
         leaf = type(fn).__name__ == "AccumulateGrad"
-        label, attrs = (_leaf(fn.variable, names) if leaf
+        label, attrs = (_leaf(fn.variable, names, reached=True) if leaf
                         else _op(fn, names, fn in suspects, bad, len(suspects)))
         if id(fn) in roots:
             attrs.setdefault("penwidth", "2")
@@ -150,7 +150,7 @@ def _walk(tensors: tuple) -> tuple[list, dict]:
         if t._grad_fn is not None:
             stack.append(t._grad_fn)
         elif t._requires_grad:
-            stack.append(t._acc or t._accumulator())
+            stack.append(t._accumulator())
     order, ids = [], {}
     while stack:
         fn = stack.pop()
@@ -186,7 +186,7 @@ def _op(fn: Any, names: dict, suspect: bool, bad: Any, n: int) -> tuple[str, dic
     return "\n".join(lines), attrs
 
 
-def _leaf(t: Any, names: dict) -> tuple[str, dict]:
+def _leaf(t: Any, names: dict, reached: bool = False) -> tuple[str, dict]:
     named = names.get(id(t))
     lines = [named[0]] if named else []
     if t._grad_fn is not None:
@@ -200,7 +200,7 @@ def _leaf(t: Any, names: dict) -> tuple[str, dict]:
     if meta is not None and meta.where is not None:
         lines.append("made at " + _at(meta.where))
     attrs = dict(_LEAF)
-    if meta is not None and meta.cut is not None:
+    if meta is not None and meta.cut is not None and not reached:  # reached: the cut was elsewhere
         lines.append(_cut_text(meta.cut))
         attrs["style"] = "filled,dashed"
     return "\n".join(lines), attrs

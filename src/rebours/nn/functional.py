@@ -103,3 +103,10 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return _run("hardswish", input, inplace)
+
+
+from ._functional_conv import *  # noqa: E402,F403
+from ._functional_nn import *  # noqa: E402,F403
+from ._functional_nn import __all__ as _nn_all  # noqa: E402
+
+__all__ += _nn_all

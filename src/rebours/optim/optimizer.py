@@ -256,7 +256,9 @@ def _non_leaf_error(p: Tensor, label: str) -> NonLeafOptimizeError:
     made = where_text(fn.where)
     notes: list[str] = []
     why = fix = None
+    code = "RB003"
     if name == "ToCopyBackward0":
+        code = "RB004"
         row = CATALOGUE["RB004"]
         notes.append(f"{label} was made a non-leaf by ToCopyBackward0 (`.to()`, `.double()` or "
                      "`.cuda()` on a leaf that requires grad returns a copy that is not a leaf; "
@@ -265,4 +267,4 @@ def _non_leaf_error(p: Tensor, label: str) -> NonLeafOptimizeError:
     elif made:
         notes.append(f"{label} was made a non-leaf by {name} at {made}")
     return NonLeafOptimizeError("can't optimize a non-leaf Tensor", where=user_where(1),
-                                what=what, why=why, fix=fix, notes=tuple(notes))
+                                what=what, why=why, fix=fix, notes=tuple(notes), code=code)

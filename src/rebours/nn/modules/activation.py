@@ -171,16 +171,11 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 
 def _log_softmax(input: Tensor, dim: int) -> Tensor:
-    """x - logsumexp(x): the stable composite, until nn.functional has a fused row."""
-    fn = getattr(F, "log_softmax", None)
-    if fn is not None:
-        return fn(input, dim)
-    return input - input.logsumexp(dim, keepdim=True)
+    return F.log_softmax(input, dim)
 
 
 def _softmax(input: Tensor, dim: int) -> Tensor:
-    fn = getattr(F, "softmax", None)
-    return fn(input, dim) if fn is not None else _log_softmax(input, dim).exp()
+    return F.softmax(input, dim)
 
 
 class _SoftmaxBase(Module):

@@ -12,10 +12,11 @@ torch's parameter shapes, names and default initialization.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 from ...factories import empty
 from ...tensor import Tensor
+from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
@@ -23,26 +24,8 @@ from ..parameter import Parameter
 __all__ = ["Identity", "Linear", "Bilinear", "linear", "bilinear"]
 
 
-def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
-    """x Wᵀ + b, as `torch.nn.functional.linear` (weight: (out_features, in_features))."""
-    out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
-    return out + bias if bias is not None else out
-
-
-def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
-             bias: Optional[Tensor] = None) -> Tensor:
-    """y_k = x1ᵀ A_k x2 + b_k for weight A of shape (out, in1, in2); inputs (*, in1), (*, in2)."""
-    if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError("bilinear(): input batch dimensions do not match: got "
-                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
-    lead = tuple(input1.shape[:-1])
-    x1 = input1.reshape(-1, input1.shape[-1])
-    x2 = input2.reshape(-1, input2.shape[-1])
-    # (1, N, in1) @ (out, in1, in2) -> (out, N, in2); times x2, summed over in2 -> (out, N)
-    out = (x1.unsqueeze(0).matmul(weight) * x2.unsqueeze(0)).sum(-1).t()
-    if bias is not None:
-        out = out + bias
-    return out.reshape(*lead, weight.shape[0])
+linear = F.linear
+bilinear = F.bilinear
 
 
 class Identity(Module):
@@ -66,7 +49,7 @@ class Linear(Module):
     >>> with rebours.no_grad():
     ...     _ = fc.weight.copy_(rebours.tensor([[1.0, 2.0]])); _ = fc.bias.fill_(0.5)
     >>> fc(rebours.tensor([[3.0, 4.0]]))
-    tensor([[11.5000]], grad_fn=<AddBackward0>)
+    tensor([[11.5000]], grad_fn=<AddmmBackward0>)
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
@@ -89,7 +72,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return linear(input, self.weight, self.bias)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -121,7 +104,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
-        return bilinear(input1, input2, self.weight, self.bias)
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
