@@ -180,6 +180,30 @@ def _edge(a: Tensor) -> Any:
     return (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
 
 
+# Shared (shape, dtype, device) facts: nodes of one shape point at one tuple instead of each
+# allocating its own, which keeps long graphs cheap for the cyclic garbage collector.
+_METAS: dict[tuple, tuple] = {}
+_OUT_METAS: dict[tuple, tuple] = {}
+
+
+def _meta(shape: tuple, dt: Any) -> tuple:
+    m = _METAS.get((shape, dt))
+    if m is None:
+        if len(_METAS) > 65536:
+            _METAS.clear()
+        m = _METAS[(shape, dt)] = (shape, dt, CPU)
+    return m
+
+
+def _out_meta(shape: tuple, dt: Any) -> tuple:
+    m = _OUT_METAS.get((shape, dt))
+    if m is None:
+        if len(_OUT_METAS) > 65536:
+            _OUT_METAS.clear()
+        m = _OUT_METAS[(shape, dt)] = ((shape, dt),)
+    return m
+
+
 def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     """`record` for one output and inputs that need no cast (the fast path's case)."""
     node = _new(op.node_cls or _node_class(op, args, params))
@@ -205,7 +229,7 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     if len(args) == 1:
         node.edges = (ea,)
         node.args = (first,)
-        node.in_meta = ((arr.shape, a._dtype, CPU),)
+        node.in_meta = (_meta(arr.shape, a._dtype),)
     else:
         b = args[1]
         if isinstance(b, Tensor):
@@ -229,17 +253,17 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
                 second.shape = brr.shape
                 second.dtype = brr.dtype
             node.edges = (ea, eb)
-            node.in_meta = ((arr.shape, a._dtype, CPU), (brr.shape, b._dtype, CPU))
+            node.in_meta = (_meta(arr.shape, a._dtype), _meta(brr.shape, b._dtype))
         else:
             second = b
             node.edges = (ea, None)
-            node.in_meta = ((arr.shape, a._dtype, CPU), None)
+            node.in_meta = (_meta(arr.shape, a._dtype), None)
         node.args = (first, second)
     node.op = op
     node.params = params
     node.device = CPU
     data = out._data
-    node.out_meta = ((data.shape, out._dtype),)
+    node.out_meta = _out_meta(data.shape, out._dtype)
     if op.saves_out:
         node.out = (data,)
         vc = out._version_counter()

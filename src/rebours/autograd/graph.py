@@ -32,9 +32,20 @@ def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
             inside = internal[code] = (name.startswith(_PKG_DIR)
                                        and not name.endswith(_USER_FILES))
         if not inside:
-            return (code, f.f_lineno)
+            key = (code, f.f_lineno)
+            # one tuple per source line, shared by every node made there: fewer objects for
+            # the cyclic garbage collector to scan in a long graph
+            where = _WHERES.get(key)
+            if where is None:
+                if len(_WHERES) > 65536:
+                    _WHERES.clear()
+                where = _WHERES[key] = key
+            return where
         f = f.f_back
     return None
+
+
+_WHERES: dict[tuple, tuple] = {}
 
 
 class VersionCounter:
