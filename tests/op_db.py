@@ -431,6 +431,10 @@ row("getitem_full_slices", lambda t, x: (x[:], x[:, :], x[0:3, None], x[1:, 1], 
 
 # -- issue 6's families live in their own files; importing them appends their rows ---------------
 
-from tests import op_db_index, op_db_linalg, op_db_more  # noqa: E402,F401
-from tests import op_db_conv  # noqa: E402,F401
-from tests import op_db_nn  # noqa: E402,F401
+from tests import (  # noqa: E402,F401
+    op_db_conv,
+    op_db_index,
+    op_db_linalg,
+    op_db_more,
+    op_db_nn,
+)

@@ -4,7 +4,6 @@ pinv, with the backward formulas of torch's FunctionsManual. All work on batches
 
 from __future__ import annotations
 
-
 from ..return_types import structseq
 from .registry import FLOAT, defop
 

@@ -5,9 +5,8 @@ nonzero, unique), which are not differentiable.
 
 from __future__ import annotations
 
-
-from .reduction import _evenly, _sum_dtype, axes
 from ..return_types import structseq
+from .reduction import _evenly, _sum_dtype, axes
 from .registry import BOOL, FLOAT, KEEP, LONG, defop
 
 
