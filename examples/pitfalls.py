@@ -64,7 +64,7 @@ def grad_of_a_constant() -> object:
       "ValueError: can't optimize a non-leaf Tensor")
 def rebinding_a_leaf() -> object:
     x = torch.tensor(1.0, requires_grad=True)
-    x = torch.exp(x)
+    x = torch.exp(x)  # noqa: RB003  (the pitfall on purpose)
     c = torch.tensor(1.0, requires_grad=True)
     y = c * 3 * x + 5.0
     y.backward()
@@ -78,7 +78,7 @@ def rebinding_a_leaf() -> object:
       "tensor([nan, nan, nan])   (no error: the NaN is silent)")
 def sqrt_norm_nan() -> object:
     x = torch.tensor([0.0, 0.0, 0.0], requires_grad=True)
-    y = torch.sqrt(torch.sum(x ** 2)) * 2.0
+    y = torch.sqrt(torch.sum(x ** 2)) * 2.0  # noqa: RB007  (the pitfall on purpose)
     y.backward()
     report = torch.explain(x)  # right after the backward that made the NaN
     z = torch.zeros(3, requires_grad=True)
@@ -91,7 +91,7 @@ def sqrt_norm_nan() -> object:
       "operation.")
 def inplace_on_a_leaf() -> object:
     x = torch.tensor(3.0, requires_grad=True)
-    x += 2.0
+    x += 2.0  # noqa: RB005  (the pitfall on purpose)
     return None
 
 
@@ -106,7 +106,7 @@ def device_mismatch() -> object:
 @case("7. requires_grad on an integer tensor",
       "RuntimeError: Only Tensors of floating point and complex dtype can require gradients")
 def integer_requires_grad() -> object:
-    torch.tensor(3.0, dtype=torch.int64, requires_grad=True)
+    torch.tensor(3.0, dtype=torch.int64, requires_grad=True)  # noqa: RB009  (on purpose)
     return None
 
 
@@ -115,7 +115,7 @@ def integer_requires_grad() -> object:
 def float64_mixing() -> object:
     x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
     c = torch.tensor(2.0, requires_grad=True)
-    y = x * c
+    y = x * c  # noqa: RB010  (the pitfall on purpose)
     y.backward()
     return (f"y = {y!r}; x.grad = {x.grad!r}; c.grad = {c.grad!r}\n"
             f"{torch.explain('RB010')}")
@@ -127,7 +127,7 @@ def float64_mixing() -> object:
 def index_assignment() -> object:
     x = torch.tensor([10.0, 20.0, 30.0], requires_grad=True)
     c = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    x[0] = c[0] * x[0]
+    x[0] = c[0] * x[0]  # noqa: RB005  (the pitfall on purpose)
     return None
 
 
