@@ -22,10 +22,13 @@ def _ints(args: Sequence[Any]) -> tuple:
     return tuple(int(a) for a in args)
 
 
-def _long(data: Any) -> Tensor:
-    from .factories import from_numpy
+def _long(data: Any, device: Any = None) -> Tensor:
+    """Host indices as an int64 tensor on `device` (the device of the tensor they index)."""
+    from .factories import from_numpy, tensor
 
-    return from_numpy(np.asarray(data, dtype=np.int64))
+    arr = np.asarray(data, dtype=np.int64)
+    return from_numpy(arr) if device is None or device.type == "cpu" else tensor(arr,
+                                                                                  device=device)
 
 
 # -- elementwise -----------------------------------------------------------------------------------
@@ -229,7 +232,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Optional[int] = None
     d = dim % max(input.ndim, 1)
     if isinstance(repeats, Tensor) and repeats.numel() != 1:
         idx = np.repeat(np.arange(input.shape[d]), np.asarray(repeats))
-        return apply(OPS["index_select"], input, _long(idx), dim=d)
+        return apply(OPS["index_select"], input, _long(idx, input.device), dim=d)
     r = int(repeats)
     shape = list(input.shape)
     x = input.unsqueeze(d + 1).expand(*shape[:d + 1], r, *shape[d + 1:])

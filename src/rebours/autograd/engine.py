@@ -28,6 +28,7 @@ from .graph import AccumulateGrad, Meta, Node, user_where
 from .ops_namespace import raw_ops, tensor_ops
 
 _RAW_CPU = raw_ops(CPU)
+_BACKENDS_CPU = backend_of(CPU)
 
 
 def backward(root: Any, gradient: Any = None, retain_graph: Optional[bool] = None,
@@ -421,17 +422,17 @@ def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
         var._grad = g if var._grad is None else var._grad + g
         return
     cur = var._grad
-    xp = var._data.__array_namespace__()
+    be = _BACKENDS_CPU if var._device is CPU else backend_of(var._device)
     if cur is None:
-        if id(g) in shared or not isinstance(g, xp.ndarray) or g.base is not None:
-            g = xp.array(g, copy=True)
+        if id(g) in shared or type(g) is not be.ndarray or g.base is not None:
+            g = be.xp.asarray(g).copy()  # own the array: .grad must not alias anything
         var._grad = new_tensor_raw(g, var._dtype, var._device)
-    elif cur._grad_fn is None and cur._data.flags.writeable:
-        xp.add(cur._data, g, out=cur._data, casting="unsafe")
+    elif cur._grad_fn is None and getattr(cur._data.flags, "writeable", True):
+        be.xp.add(cur._data, g, out=cur._data, casting="unsafe")
         if cur._vc is not None:
             cur._vc.value += 1
     else:
-        var._grad = new_tensor_raw(xp.asarray(cur._data + g), var._dtype, var._device)
+        var._grad = new_tensor_raw(be.xp.asarray(cur._data + g), var._dtype, var._device)
 
 
 def _run_tensor_hooks(hooks: list, g: Any, var: Any, create_graph: bool) -> Any:
