@@ -7,6 +7,12 @@ grey levels; Alpaydin & Kaynak, CC BY 4.0; see rebours/data/README.md). A fixed 
 images apart for the test accuracy. Training is deterministic for a seed: a run resumed from a
 checkpoint, even one saved mid-epoch on Ctrl-C, ends with the same weights as a run that never
 stopped.
+
+Under an MPI launcher (`mpiexec -n N rebours demo`) it trains data-parallel: each epoch's order
+(the same generator as one process) is sharded with `DistributedSampler`, each rank runs
+BATCH/N images of every batch through `DistributedDataParallel`, and the averaged gradient is
+the one-process batch's, so N ranks train to the one-process weights up to rounding. Rank 0
+alone shows progress and writes files; every rank's throughput is printed at the end.
 """
 
 from __future__ import annotations
@@ -131,13 +137,17 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
 # -- progress --------------------------------------------------------------------------------
 
 class Progress:
-    """A tqdm bar per epoch when tqdm is installed, else one plain line per epoch."""
+    """A tqdm bar per epoch when tqdm is installed, else one plain line per epoch (nothing at
+    all when not `show`: the ranks other than 0)."""
 
     def __init__(self, total: int, epoch: int, epochs: int, seen: int = 0, correct: int = 0,
-                 loss: float = 0.0) -> None:
+                 loss: float = 0.0, show: bool = True) -> None:
         try:
             from tqdm import tqdm
         except ImportError:
+            tqdm = None
+        self.show = show
+        if not show:
             tqdm = None
         self.label = f"epoch {epoch + 1}/{epochs}"
         fmt = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
@@ -165,7 +175,7 @@ class Progress:
         if self.bar is not None:
             self.bar.set_postfix_str(self.text() + tail)
             self.bar.close()
-        else:
+        elif self.show:
             print(f"{self.label}  {self.text()}{tail}", flush=True)
 
 
@@ -195,18 +205,112 @@ class Stop:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def batches(n: int, gen: rebours.Generator) -> Iterator[Tensor]:
+def batches(n: int, gen: rebours.Generator, shard: Optional[Tensor] = None,
+            size: int = BATCH) -> Iterator[Tensor]:
+    """The epoch's shuffled indices in batches; with `shard`, only this rank's positions."""
     order = rebours.randperm(n, generator=gen)
-    for i in range(0, n, BATCH):
-        yield order[i:i + BATCH]
+    if shard is not None:
+        order = order[shard]
+    for i in range(0, len(order), size):
+        yield order[i:i + size]
+
+
+class Ranks:
+    """This process among the data-parallel ranks: one process unless an MPI launcher started
+    several, and then the shard of every batch that is this rank's."""
+
+    def __init__(self, n: int) -> None:
+        from . import distributed as dist
+        from .distributed._world import launched_size
+
+        if launched_size() > 1 and not dist.is_initialized():
+            dist.init_process_group(backend="mpi")
+        self.dist = dist
+        self.rank, self.size = dist.get_rank(), dist.get_world_size()
+        self.main = self.rank == 0
+        self.n, self.batch = n, max(1, BATCH // self.size)  # global batch: batch * size
+        self.shard: Optional[Tensor] = None
+        if self.size > 1:
+            from .utils.data import DistributedSampler
+
+            # the epoch's order comes from the generator (as one process, so a checkpoint
+            # replays it); the sampler deals its positions out: r, r + N, r + 2N, ...
+            positions = list(DistributedSampler(range(n), num_replicas=self.size,
+                                                rank=self.rank, shuffle=False))
+            self.shard = rebours.tensor(positions)
+
+    def real(self, step: int, size: int) -> tuple[int, int]:
+        """(this rank's, all ranks') count of real images in a step: the sampler pads the
+        last positions with repeats, which must not count twice."""
+        first = step * self.batch * self.size
+        every = max(0, min(self.batch * self.size, self.n - first))
+        mine = sum(1 for j in range(step * self.batch, step * self.batch + size)
+                   if self.rank + self.size * j < self.n)
+        return mine, every
+
+    def loss(self, logits: Tensor, y: Tensor, step: int) -> Tensor:
+        """The step's mean loss over all ranks' real images, once DDP averages the ranks."""
+        mine, every = self.real(step, len(y))
+        if self.size == 1 or (mine == len(y) and every == len(y) * self.size):
+            return cross_entropy(logits, y)
+        if mine == 0:
+            return logits.sum() * 0.0  # only padding here: zero gradients, same graph
+        return cross_entropy(logits[:mine], y[:mine]) * (mine * self.size / every)
+
+    def step_stats(self, loss: float, correct: int, step: int, size: int,
+                   stop: bool) -> tuple[int, float, int, bool]:
+        """(images, mean loss, correct, stop) of the step over all ranks."""
+        mine, every = self.real(step, size)
+        if self.size == 1:
+            return size, loss, correct, stop
+        t = rebours.tensor([loss * every / self.size, float(correct), float(stop)],
+                           dtype=rebours.float64)
+        self.dist.all_reduce(t)
+        total, good, stops = t.tolist()
+        return every, total / every, int(good), stops > 0
+
+    def throughput(self, samples: int, seconds: float) -> list[str]:
+        """One line per rank (gathered on every rank, printed by rank 0)."""
+        mine = rebours.tensor([float(samples), seconds], dtype=rebours.float64)
+        every = [rebours.zeros(2, dtype=rebours.float64) for _ in range(self.size)]
+        self.dist.all_gather(every, mine)
+        lines = [f"rank {r} of {self.size}: {s / max(t, 1e-9):,.0f} samples/s ({int(s):,} "
+                 f"samples in {t:.1f} s)" for r, (s, t) in enumerate(e.tolist() for e in every)]
+        if self.size > 1:
+            total = sum(e.tolist()[0] for e in every)
+            slowest = max(e.tolist()[1] for e in every)
+            lines.append(f"all {self.size} ranks: {total / max(slowest, 1e-9):,.0f} samples/s")
+        return lines
 
 
 def run(epochs: int = 10, seed: int = 0, resume: Optional[str] = None,
         out: str = "rebours-demo", lr: float = 3e-3) -> int:
-    """Train, write the checkpoint, curves and graph under `out`; 130 when stopped by Ctrl-C."""
-    os.makedirs(out, exist_ok=True)
-    ckpt_path = os.path.join(out, "checkpoint.safetensors")
+    """Train, write the checkpoint, curves and graph under `out`; 130 when stopped by Ctrl-C.
+
+    Under `mpiexec -n N` every rank runs this; an exception on one rank aborts them all."""
     x_train, y_train, x_test, y_test = split(*load_digits())
+    ranks = Ranks(len(y_train))
+    try:
+        return _train(ranks, x_train, y_train, x_test, y_test, epochs, seed, resume, out, lr)
+    except Exception:
+        if ranks.size == 1:
+            raise
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        from .distributed._world import abort
+
+        abort(1)
+        raise
+
+
+def _train(ranks: Ranks, x_train: Tensor, y_train: Tensor, x_test: Tensor, y_test: Tensor,
+           epochs: int, seed: int, resume: Optional[str], out: str, lr: float) -> int:
+    main = ranks.main
+    if main:
+        os.makedirs(out, exist_ok=True)
+    ckpt_path = os.path.join(out, "checkpoint.safetensors")
     rebours.manual_seed(seed)
     model = make_model()
     opt = rebours.optim.Adam(model.parameters(), lr=lr)
@@ -220,57 +324,81 @@ def run(epochs: int = 10, seed: int = 0, resume: Optional[str] = None,
         gen.set_state(ckpt["rng"])
         epoch, step, history = ckpt["epoch"], ckpt["step"], ckpt["history"]
         partial = ckpt["partial"] if step else [0, 0, 0.0]
-        print(f"resumed from {resume}: epoch {epoch + 1}, step {step}", flush=True)
+        if main:
+            print(f"resumed from {resume}: epoch {epoch + 1}, step {step}", flush=True)
+    net: nn.Module = model
+    if ranks.size > 1:
+        from .nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+        if main:
+            print(f"data-parallel over {ranks.size} ranks: {ranks.batch} images of each batch "
+                  f"of {ranks.batch * ranks.size} per rank", flush=True)
 
     def checkpoint() -> None:
-        save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                    "epoch": epoch, "step": step, "rng": epoch_rng,
-                                    "seed": seed, "history": history,
-              "partial": [bar.seen, bar.correct, bar.loss]}, ckpt_path)
+        if main:
+            save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                  "epoch": epoch, "step": step, "rng": epoch_rng,
+                  "seed": seed, "history": history,
+                  "partial": [bar.seen, bar.correct, bar.loss]}, ckpt_path)
 
     # the picture: one batch's graph, drawn before any step changes the weights it saved and
     # before state_dict() detaches them (the doctor would draw both)
-    graph = rebours.viz.draw(cross_entropy(model(x_train[:BATCH]), y_train[:BATCH]),
-                             params=dict(model.named_parameters()), show_saved=False)
-    n, nb = len(y_train), math.ceil(len(y_train) / BATCH)
+    graph = None
+    if main:
+        graph = rebours.viz.draw(cross_entropy(model(x_train[:BATCH]), y_train[:BATCH]),
+                                 params=dict(model.named_parameters()), show_saved=False)
+    n = len(y_train)
+    nb = math.ceil((n if ranks.shard is None else len(ranks.shard)) / ranks.batch)
     t0 = time.perf_counter()
+    mine, stopping = 0, False  # this rank's real images, for its throughput
     with Stop() as stop:
         while epoch < epochs:
             epoch_rng = gen.get_state()  # the epoch's shuffle is replayed on resume
-            bar = Progress(n, epoch, epochs, *partial)
+            bar = Progress(n, epoch, epochs, *partial, show=main)
             partial = [0, 0, 0.0]
-            for i, idx in enumerate(batches(n, gen)):
+            for i, idx in enumerate(batches(n, gen, ranks.shard, ranks.batch)):
                 if i < step:
                     continue
                 x, y = x_train[idx], y_train[idx]
-                logits = model(x)
-                loss = cross_entropy(logits, y)
+                logits = net(x)
+                loss = ranks.loss(logits, y, i)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 step = i + 1
-                value = loss.item()
+                real = ranks.real(i, len(y))[0]
+                mine += real
+                hits = int((logits[:real].argmax(dim=1) == y[:real]).sum().item())
+                seen, value, hits, stopping = ranks.step_stats(loss.item(), hits, i, len(y),
+                                                               stop.requested)
                 history["step_loss"].append(value)
-                bar.update(len(y), value, int((logits.argmax(dim=1) == y).sum().item()))
-                if stop.requested and step < nb:
+                bar.update(seen, value, hits)
+                if stopping and step < nb:
                     bar.close(None)
                     checkpoint()
-                    print(f"\ninterrupted: saved {ckpt_path} (epoch {epoch + 1}, step {step});"
-                          f" resume with: rebours demo --resume {ckpt_path} --epochs {epochs}",
-                          flush=True)
+                    if main:
+                        print(f"\ninterrupted: saved {ckpt_path} (epoch {epoch + 1}, step "
+                              f"{step}); resume with: rebours demo --resume {ckpt_path} "
+                              f"--epochs {epochs}", flush=True)
                     return 130
             model.train(False)
             history["train_acc"].append(bar.correct / max(bar.seen, 1))
-            history["test_acc"].append(accuracy(model, x_test, y_test))
+            history["test_acc"].append(accuracy(model, x_test, y_test) if main else 0.0)
             model.train(True)
             bar.close(history["test_acc"][-1])
             epoch, step = epoch + 1, 0
             epoch_rng = gen.get_state()
             checkpoint()
-            if stop.requested:
-                print(f"\ninterrupted: saved {ckpt_path} after epoch {epoch}", flush=True)
+            if stop.requested if ranks.size == 1 else stopping:
+                if main:
+                    print(f"\ninterrupted: saved {ckpt_path} after epoch {epoch}", flush=True)
                 return 130
     seconds = time.perf_counter() - t0
+    lines = ranks.throughput(mine, seconds)
+    if not main:
+        return 0
+    print("throughput per rank:\n  " + "\n  ".join(lines), flush=True)
     saved = [ckpt_path]
     skipped = [*_plot(history, out, saved), *_draw(graph, out, saved)]
     print(f"trained to epoch {epochs} in {seconds:.1f} s; wrote {', '.join(saved)}")

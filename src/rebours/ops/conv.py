@@ -90,18 +90,19 @@ def _conv_input_grad(xp, g, weight, shape=(), stride=(1,), padding=((0, 0),), di
     k, out = weight.shape[2:], g.shape[2:]
     full = tuple(max(lo + s + max(hi, 0), (o - 1) * st + d * (kk - 1) + 1)
                  for s, (lo, hi), o, st, d, kk in zip(shape[2:], padding, out, stride, dilation, k))
-    z = xp.zeros(tuple(shape[:2]) + full, dtype=xp.result_type(g, weight))
+    # channels first (C, N, *full): the adds then run along contiguous rows (~2x faster)
+    z = xp.zeros((shape[1], shape[0]) + full, dtype=xp.result_type(g, weight))
     og, cg = weight.shape[0] // groups, weight.shape[1]
     for i in range(groups):
-        # (cg, *k, N, *out): one column per kernel offset, contiguous for the adds
+        # (cg, *k, N, *out): one column per kernel offset
         cols = xp.tensordot(weight[i * og:(i + 1) * og], g[:, i * og:(i + 1) * og], ([0], [1]))
-        zg = xp.moveaxis(z[:, i * cg:(i + 1) * cg], 1, 0)  # a view: (cg, N, *full)
+        zg = z[i * cg:(i + 1) * cg]
         for off in itertools.product(*(range(kk) for kk in k)):
             sl = tuple(slice(j * d, j * d + (o - 1) * st + 1, st)
                        for j, d, o, st in zip(off, dilation, out, stride))
             zg[(slice(None), slice(None)) + sl] += cols[(slice(None),) + off]
     crop = (slice(None),) * 2 + tuple(slice(lo, lo + s) for (lo, _), s in zip(padding, shape[2:]))
-    return z[crop]
+    return xp.ascontiguousarray(xp.moveaxis(z[crop], 0, 1))
 
 
 def _conv_weight_grad(xp, x, g, shape=(), stride=(1,), padding=((0, 0),), dilation=(1,),
