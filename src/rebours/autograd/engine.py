@@ -7,6 +7,7 @@ dtype, and passes it on. It is iterative, so a graph of any depth works without 
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any, Optional
@@ -28,6 +29,7 @@ from .graph import AccumulateGrad, Meta, Node, user_where
 from .ops_namespace import raw_ops, tensor_ops
 
 _RAW_CPU = raw_ops(CPU)
+_refcount = sys.getrefcount
 _BACKENDS_CPU = backend_of(CPU)
 
 
@@ -424,8 +426,13 @@ def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
     cur = var._grad
     be = _BACKENDS_CPU if var._device is CPU else backend_of(var._device)
     if cur is None:
-        if id(g) in shared or type(g) is not be.ndarray or g.base is not None:
-            g = be.xp.asarray(g).copy()  # own the array: .grad must not alias anything
+        # .grad must own its values. A fresh result is adopted as is; a view is adopted only if
+        # nothing else holds its base (the rule's own temporary, e.g. the transpose of x.T @ g:
+        # torch "steals" such gradients the same way); anything else is copied.
+        if (id(g) in shared or type(g) is not be.ndarray
+                or (g.base is not None and (_refcount(g.base) > 2
+                                            or not getattr(g.flags, "writeable", True)))):
+            g = be.xp.asarray(g).copy()
         var._grad = new_tensor_raw(g, var._dtype, var._device)
     elif cur._grad_fn is None and getattr(cur._data.flags, "writeable", True):
         be.xp.add(cur._data, g, out=cur._data, casting="unsafe")

@@ -54,7 +54,13 @@ defop("log_softmax", _log_softmax,
 def _addmm(xp, bias, a, b, beta=1, alpha=1):
     ab = xp.matmul(a, b)
     ab = ab if alpha == 1 else alpha * ab
-    return ab + (bias if beta == 1 else beta * bias) if beta != 0 else ab
+    if beta == 0:
+        return ab
+    bias = bias if beta == 1 else beta * bias
+    if getattr(bias, "dtype", None) == ab.dtype and ab.ndim == 2:
+        ab += bias  # ab is this row's own fresh array: add the bias in place, no temporary
+        return ab
+    return ab + bias
 
 
 defop("addmm", _addmm,
