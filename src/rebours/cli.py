@@ -24,8 +24,12 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from . import set_num_threads
     from .demo import run
 
+    # Small convolutions run fastest on one BLAS thread (and ranks must not oversubscribe
+    # cores); honoured when threadpoolctl is installed (the `progress` extra brings it).
+    set_num_threads(args.threads)
     return run(epochs=args.epochs, seed=args.seed, resume=args.resume, out=args.out)
 
 
@@ -126,6 +130,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--out", metavar="DIR", default="rebours-demo",
                    help="folder for checkpoint.safetensors, curves.png, graph.png "
                         "(default ./rebours-demo)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS threads (default 1: fastest for these small layers)")
     p.set_defaults(func=_demo)
     sub.add_parser("lint", help="find autograd pitfalls in scripts without running them")
     sub.add_parser("bench", help="overhead benchmark against PyTorch and NumPy")

@@ -5,10 +5,16 @@ from __future__ import annotations
 import rebours
 import rebours.distributed as dist
 
-dist.init_process_group(backend="mpi")
-dist.barrier()
-if dist.get_rank() == 1:
-    raise ValueError("boom on rank 1")
-t = rebours.ones(3)
-dist.all_reduce(t)  # rank 0 waits here for a rank that is gone
-print("rank 0 should never get here", flush=True)
+
+def main() -> None:
+    dist.init_process_group(backend="mpi")
+    dist.barrier()
+    if dist.get_rank() == 1:
+        raise ValueError("boom on rank 1")
+    t = rebours.ones(3)
+    dist.all_reduce(t)  # rank 0 waits here for a rank that is gone
+    print("rank 0 should never get here", flush=True)
+
+
+if __name__ == "__main__":
+    main()
