@@ -109,7 +109,7 @@ def peak_memory(lib: str, repeat: int = 3) -> dict[str, Any]:
 
 def serve(lib: str) -> None:
     """Answer commands until stdin closes; a failing command replies {"error": ...}."""
-    replies, calls = sys.stdout, {}
+    replies, calls = sys.stdout, {}  # (case, mode) -> call
     sys.stdout = sys.stderr  # a stray print in a library must not corrupt the protocol
     info = setup(lib)
     for line in sys.stdin:
@@ -126,8 +126,9 @@ def serve(lib: str) -> None:
                 reply = chains.deep_chain(lib.split("-")[0], req["nodes"])
             else:  # "time": `repeat` samples, each the mean of `number` calls, in seconds
                 key = (req["case"], req["mode"])
-                fn = calls[key] if key in calls else calls.setdefault(key, make(*key[:1], lib,
-                                                                                  key[1]))
+                if key not in calls:
+                    calls[key] = make(req["case"], lib, req["mode"])
+                fn = calls[key]
                 times = []
                 for _ in range(req["repeat"]):
                     t0 = time.perf_counter()
