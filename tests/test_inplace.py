@@ -189,3 +189,35 @@ def test_copy_casts_and_broadcasts_and_is_differentiable():
         return w.detach().tolist(), x.grad.tolist(), i.tolist(), type(w.grad_fn).__name__
     ours, theirs = run_both(f)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("when", ["before the op saved it", "after the op saved it"])
+def test_write_through_numpy_into_a_saved_tensor_is_refused(when):
+    """torch silently computes a wrong gradient here (see docs/differences.md); rebours refuses."""
+    x = rebours.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = rebours.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    if when.startswith("before"):
+        arr = c.detach().numpy()
+        y = (x * c).sum()
+    else:
+        y = (x * c).sum()
+        arr = c.detach().numpy()
+    arr[0] = 100.0
+    with pytest.raises(RuntimeError, match="written through NumPy after it was saved") as err:
+        y.backward()
+    assert "c.detach().numpy()" in str(err.value) and "y = (x * c).sum()" in str(err.value)
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tc = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ty = (tx * tc).sum()
+    tc.detach().numpy()[0] = 100.0
+    ty.backward()
+    assert tx.grad.tolist() == [100.0, 2.0, 3.0]  # the wrong gradient rebours refuses to give
+
+
+def test_reading_through_numpy_is_fine():
+    x = rebours.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = rebours.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * c).sum()
+    total = float(c.detach().numpy().sum())
+    y.backward()
+    assert total == 6.0 and x.grad.tolist() == [1.0, 2.0, 3.0]

@@ -130,7 +130,7 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     t = new_tensor_raw(arr, D.from_numpy(arr.dtype), CPU)
-    note_exposed(t._version_counter(), "from_numpy()", user_where(2))
+    note_exposed(t._version_counter(), "from_numpy()", user_where(2), arr)
     return t
 
 

@@ -382,7 +382,7 @@ class Tensor:
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self._device is CPU:
-            note_exposed(self._version_counter(), ".numpy()", user_where(2))
+            note_exposed(self._version_counter(), ".numpy()", user_where(2), self._data)
         if self._requires_grad and not force:
             raise NumpyRequiresGradError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -396,7 +396,7 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self._device is CPU and not copy:
-            note_exposed(self._version_counter(), "np.asarray()", user_where(2))
+            note_exposed(self._version_counter(), "np.asarray()", user_where(2), self._data)
         arr = self._data if self._device is CPU else backend_of(self._device).to_numpy(self._data)
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)

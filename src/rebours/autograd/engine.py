@@ -223,10 +223,20 @@ def _check_saved(fn: Node) -> None:
     for vc, seen, idx in fn.versions:
         if vc.value != seen:
             raise _version_error(fn, vc, seen, idx)
-    if fn.prints:
+    checked = set()
+    if fn.prints:  # handed to NumPy before it was saved: checksum taken at the save
         for vc, crc, idx in fn.prints:
+            checked.add(idx)
             if doctor.fingerprint(fn.args[idx]) != crc:
                 raise _numpy_write_error(fn, vc, idx)
+    for vc, seen, idx in fn.versions:  # handed to NumPy after: checksum taken at the hand-over
+        ex = vc.exposed_crc
+        if ex is None or idx < 0 or idx in checked or ex[0] != seen:
+            continue
+        arr = fn.args[idx]
+        if getattr(arr, "dtype", None) is fn.in_meta[idx][1].np and \
+                doctor.fingerprint(arr) != ex[1]:  # (a cast copy is private: nothing to check)
+            raise _numpy_write_error(fn, vc, idx)
 
 
 def _numpy_write_error(fn: Node, vc: Any, idx: int) -> ModifiedInPlaceError:

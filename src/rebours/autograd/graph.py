@@ -55,6 +55,7 @@ class VersionCounter:
     where: Optional[tuple[CodeType, int]] = None  # the last in-place write (set when it happens)
     op = ""
     exposed: Optional[tuple] = None  # (how, where) once the storage was handed to NumPy
+    exposed_crc: Optional[tuple] = None  # (version, checksum) when it was handed over
 
     def __init__(self) -> None:
         self.value = 0

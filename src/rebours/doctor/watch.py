@@ -55,9 +55,12 @@ def note_cut(t: Any, how: str, where: Any) -> None:
     t._extra().cut = (how, where)
 
 
-def note_exposed(vc: Any, how: str, where: Any) -> None:
-    """t's storage was handed to NumPy: writes there bypass the version counter."""
+def note_exposed(vc: Any, how: str, where: Any, arr: Any = None) -> None:
+    """t's storage was handed to NumPy: writes there bypass the version counter. A checksum
+    taken now lets backward notice a write into a tensor some node had already saved."""
     vc.exposed = (how, where)
+    if arr is not None:
+        vc.exposed_crc = (vc.value, fingerprint(arr))
 
 
 def fingerprint(arr: Any) -> int:
