@@ -1,10 +1,10 @@
 """Case (h): a seeded random program of ops and shapes, run by rebours, torch and NumPy.
 
 A fixed chain can be tuned for; this cannot, short of being fast in general. `program(seed)`
-draws 100 ops (plus their leaves) over registers: elementwise unary ops, broadcasting binary ops, scaled
-matmuls and reductions, on shapes from (4,) to (256, 256), small ones more often. The loss is
-the sum of the means of the registers nothing else reads. rebours and torch run the same
-lambdas; NumPy runs a hand-written forward that keeps its tape, then the hand-derived backward.
+draws 100 ops (plus their leaves) over registers: elementwise unary ops, broadcasting binary
+ops, scaled matmuls and reductions, on shapes from (4,) to (256, 256), small ones more often.
+The loss is the sum of the means of the registers nothing else reads. rebours and torch run the
+same lambdas; NumPy runs a hand-written forward that keeps its tape, then the hand-derived backward.
 """
 
 from __future__ import annotations

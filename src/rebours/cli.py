@@ -87,16 +87,23 @@ def _lint(rest: list[str]) -> int:
 
 
 def _bench(rest: list[str]) -> int:
+    """`rebours bench [--quick] [--cases a,b,...] ...`: benchmarks/bench.py, issue 10's cases;
+    `rebours bench overhead [...]`: case (a) alone (benchmarks/overhead.py)."""
     here = os.path.dirname(os.path.abspath(__file__))
     bench_dir = os.path.normpath(os.path.join(here, "..", "..", "benchmarks"))
-    if not os.path.isdir(bench_dir):
-        print("rebours bench: the benchmarks/ folder ships with the source tree; run it from a "
-              "clone of the repository", file=sys.stderr)
+    if not os.path.isfile(os.path.join(bench_dir, "bench.py")):
+        print("rebours bench: needs a source checkout (benchmarks/ is not installed with the "
+              "package); clone the repository, `pip install -e .`, and run it there",
+              file=sys.stderr)
         return 2
     sys.path.insert(0, bench_dir)
-    import overhead  # type: ignore[import-not-found]
+    if rest[:1] == ["overhead"]:
+        import overhead  # type: ignore[import-not-found]
 
-    return int(overhead.main(rest) or 0)
+        return int(overhead.main(rest[1:]) or 0)
+    import bench  # type: ignore[import-not-found]
+
+    return int(bench.main(rest) or 0)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -134,7 +141,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                    help="BLAS threads (default 1: fastest for these small layers)")
     p.set_defaults(func=_demo)
     sub.add_parser("lint", help="find autograd pitfalls in scripts without running them")
-    sub.add_parser("bench", help="overhead benchmark against PyTorch and NumPy")
+    sub.add_parser("bench", help="the benchmark suite (cases a-h) against PyTorch and NumPy")
     sub.add_parser("run", help="run a script with anomaly mode on and explain autograd errors")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -155,16 +155,23 @@ def _apply_fast(op: OpDef, args: tuple, params: dict) -> Optional[Tensor]:
     elif rg and not STATE.enabled:
         _cut(op, args)
     if STATE.inference:
-        t._extra().inference = True
+        t._inference = True
     return t
 
 
 def _cut(op: OpDef, args: tuple) -> None:
-    """An op under no_grad read a tensor that requires grad: the doctor notes the cut."""
-    where = user_where(3)
+    """An op under no_grad read a tensor that requires grad: the doctor notes the cut, once per
+    tensor (evaluation loops run many such ops; finding the line each time would cost)."""
+    if STATE.inference:
+        return
+    where = None
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
-            note_cut(a, f"{op.name} under no_grad()", where)
+            meta = a._meta
+            if meta is None or meta.cut is None:
+                if where is None:
+                    where = user_where(3)
+                note_cut(a, f"{op.name} under no_grad()", where)
 
 
 def _fingerprint(node: Any, vc: Any, arr: Any, i: int) -> None:
@@ -339,7 +346,7 @@ def _apply_general(op: OpDef, args: tuple, params: dict) -> Any:
         _cut(op, args)
     if STATE.inference:
         for o in outs:
-            o._extra().inference = True
+            o._inference = True
     return res
 
 

@@ -75,13 +75,12 @@ _FROM_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 class _TensorMeta:
     """Rarely set per-tensor facts, kept off the hot path: hooks, retain_grad, creation site."""
 
-    __slots__ = ("hooks", "retains_grad", "where", "inference", "name", "cut")
+    __slots__ = ("hooks", "retains_grad", "where", "name", "cut")
 
     def __init__(self) -> None:
         self.hooks: Optional[list] = None
         self.retains_grad = False
         self.where = None
-        self.inference = False
         self.name: Optional[str] = None
         self.cut: Optional[tuple] = None  # (how, where) the graph was last cut from here
 
@@ -105,6 +104,7 @@ class Tensor:
     _base: Optional[Tensor] = None
     _acc: Any = None  # weak reference to the AccumulateGrad node
     _meta: Optional[_TensorMeta] = None
+    _inference = False  # made under inference_mode
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators: np.float32(2) * t
 
@@ -193,7 +193,7 @@ class Tensor:
         return int(self._data.__array_interface__["data"][0]) if self._device is CPU else 0
 
     def is_inference(self) -> bool:
-        return self._meta is not None and self._meta.inference
+        return self._inference
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

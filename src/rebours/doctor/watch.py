@@ -59,7 +59,9 @@ def note_exposed(vc: Any, how: str, where: Any, arr: Any = None) -> None:
     """t's storage was handed to NumPy: writes there bypass the version counter. A checksum
     taken now lets backward notice a write into a tensor some node had already saved."""
     vc.exposed = (how, where)
-    if arr is not None:
+    if arr is not None and (vc.exposed_crc is None or vc.exposed_crc[0] != vc.value):
+        # the first hand-over at this version: later ones may see a temporary NumPy write
+        # (gradcheck perturbs and restores), which must not become the reference
         vc.exposed_crc = (vc.value, fingerprint(arr))
 
 
