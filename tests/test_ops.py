@@ -177,12 +177,16 @@ def _grad_samples(row: OpRow) -> list:
     return [(k, s) for k, s in enumerate(row.samples) if s.grad]
 
 
+PASSED: dict[str, set] = {"gradcheck": set(), "gradgradcheck": set()}  # for the summary
+
+
 @pytest.mark.parametrize("row", params("gradcheck", lambda r: r.grad and _grad_samples(r)))
 def test_gradcheck(row: OpRow) -> None:
     for k, sample in _grad_samples(row):
         arrays = draw(row, sample, float_dtypes(sample, "float64"), seed=k)
         _, xs = build(rebours, sample, arrays)
         assert rebours.autograd.gradcheck(lambda *a: row.fn(rebours, *a), xs), f"sample {k}"
+    PASSED["gradcheck"].add(row.name)
 
 
 @pytest.mark.parametrize("row", params("gradgradcheck",
@@ -193,6 +197,7 @@ def test_gradgradcheck(row: OpRow) -> None:
         arrays = draw(row, sample, float_dtypes(sample, "float64"), seed=k)
         _, xs = build(rebours, sample, arrays)
         assert rebours.autograd.gradgradcheck(lambda *a: row.fn(rebours, *a), xs), f"sample {k}"
+    PASSED["gradgradcheck"].add(row.name)
 
 
 # -- 4: inputs are not mutated -----------------------------------------------------------------
@@ -351,3 +356,19 @@ def test_gradcheck_matches_torch_verdict_on_a_detach_bug() -> None:
         x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
         assert lib.autograd.gradcheck(lambda x: x.detach() * x, (x,),
                                       raise_exception=False) is False
+
+
+def test_summary_of_the_op_table(capsys) -> None:
+    """Printed at the end of the run: ops registered, and rows passing gradcheck/gradgradcheck."""
+    diff_ops = [op for op in OPS.values() if op.vjps is not None]
+    covered = {c for r in rows for c in r.covers}
+    ok1 = {c for r in rows if r.name in PASSED["gradcheck"] for c in r.covers} & set(OPS)
+    ok2 = {c for r in rows if r.name in PASSED["gradgradcheck"] for c in r.covers} & set(OPS)
+    with capsys.disabled():
+        print(f"\nop table: {len(OPS)} rows registered, {len(diff_ops)} differentiable; "
+              f"op_db: {len(rows)} test rows covering {len(covered & set(OPS))} ops; "
+              f"differentiable ops passing gradcheck: {len(ok1 & {o.name for o in diff_ops})}, "
+              f"gradgradcheck: {len(ok2 & {o.name for o in diff_ops})} "
+              f"(rows: {len(PASSED['gradcheck'])} / {len(PASSED['gradgradcheck'])})")
+    assert PASSED["gradcheck"] <= {r.name for r in rows}
+    assert len(diff_ops) > 100 and covered & set(OPS)
