@@ -72,15 +72,8 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(p, group)
 
-    def _after_load(self) -> None:
-        for group in self.param_groups:
-            for key, default in (("foreach", None), ("maximize", False),
-                                 ("differentiable", False), ("fused", None)):
-                group.setdefault(key, default)
-            for p in group["params"]:
-                s = self.state.get(p)
-                if s and not isinstance(s["step"], Tensor):  # old checkpoints hold a number
-                    s["step"] = tensor(float(s["step"]), dtype=_step_dtype())
+    _load_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                      ("fused", None))
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter that has a `.grad`; returns `closure()`'s loss."""

@@ -73,16 +73,9 @@ class Adam(Optimizer):
         if fused and foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
-    def _after_load(self) -> None:
-        for group in self.param_groups:
-            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                                 ("capturable", False), ("differentiable", False),
-                                 ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, default)
-            for p in group["params"]:
-                s = self.state.get(p)
-                if s and not isinstance(s["step"], Tensor):  # old checkpoints hold a number
-                    s["step"] = tensor(float(s["step"]), dtype=_step_dtype())
+    _load_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None),
+                      ("capturable", False), ("differentiable", False),
+                      ("decoupled_weight_decay", False), ("fused", None))
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter that has a `.grad`; returns `closure()`'s loss."""

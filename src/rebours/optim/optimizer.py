@@ -225,8 +225,27 @@ class Optimizer:
         self.param_groups = saved_groups
         self._after_load()
 
+    # Options that older state dicts lack, filled in by `load_state_dict` (per subclass).
+    _load_defaults: tuple[tuple[str, Any], ...] = ()
+
     def _after_load(self) -> None:
-        """Hook for subclasses: fill options that older state dicts lack."""
+        """Fill options older state dicts lack; older checkpoints hold `step` as a number."""
+        for group in self.param_groups:
+            for key, default in self._load_defaults:
+                group.setdefault(key, default)
+            for p in group["params"]:
+                s = self.state.get(p)
+                if s and "step" in s and not isinstance(s["step"], Tensor):
+                    s["step"] = _step_tensor(float(s["step"]))
+
+
+def _step_tensor(value: float) -> Tensor:
+    """A step count as torch keeps it: a float32 tensor (float64 under that default dtype)."""
+    from .. import dtypes as D
+    from ..factories import tensor
+
+    dt = D.float64 if D.get_default_dtype() is D.float64 else D.float32
+    return tensor(value, dtype=dt)
 
 
 def _copy_value(value: Any, param: Optional[Tensor] = None, key: Any = None) -> Any:

@@ -63,16 +63,8 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _after_load(self) -> None:
-        for group in self.param_groups:
-            for key, default in (("momentum", 0), ("centered", False), ("foreach", None),
-                                 ("maximize", False), ("differentiable", False),
-                                 ("capturable", False)):
-                group.setdefault(key, default)
-            for p in group["params"]:
-                s = self.state.get(p)
-                if s and not isinstance(s["step"], Tensor):  # old checkpoints hold a number
-                    s["step"] = tensor(float(s["step"]), dtype=_step_dtype())
+    _load_defaults = (("momentum", 0), ("centered", False), ("foreach", None),
+                      ("maximize", False), ("differentiable", False), ("capturable", False))
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter that has a `.grad`; returns `closure()`'s loss."""

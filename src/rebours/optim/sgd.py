@@ -59,11 +59,8 @@ class SGD(Optimizer):
         if fused and foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
-    def _after_load(self) -> None:
-        for group in self.param_groups:
-            for key, default in (("nesterov", False), ("maximize", False), ("foreach", None),
-                                 ("differentiable", False), ("fused", False)):
-                group.setdefault(key, default)
+    _load_defaults = (("nesterov", False), ("maximize", False), ("foreach", None),
+                      ("differentiable", False), ("fused", False))
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter that has a `.grad`; returns `closure()`'s loss."""
