@@ -60,3 +60,14 @@ def test_cuda_is_not_available_and_says_what_is_missing():
     assert "rebours[cuda]" in str(err.value)
     with pytest.raises(RuntimeError):
         rebours.zeros(2, device="cuda")
+
+
+def test_device_mismatch_names_where_each_tensor_was_made():
+    a = rebours.ones(3)
+    b = rebours.tensor([1.0, 2.0, 3.0]).to("meta")
+    with pytest.raises(RuntimeError) as err:
+        rebours.maximum(a, b)
+    msg = str(err.value)
+    assert "input 0 (cpu) was made at" in msg and "a = rebours.ones(3)" in msg
+    assert "input 1 (meta) was made at" in msg and '.to("meta")' in msg
+    assert "maximum" in msg

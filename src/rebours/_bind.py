@@ -142,6 +142,10 @@ def _to_device(t: Tensor, dev: device) -> Tensor:
     out = new_tensor_raw(arr, t._dtype, dev)
     if t._requires_grad and is_grad_enabled():
         record(OPS["to_device"], (t,), [t._data], {}, [0], (out,))
+    else:
+        from .autograd.graph import user_where
+
+        out._extra().where = user_where(3)  # where it arrived on `dev`
     return out
 
 

@@ -14,7 +14,7 @@ from .autograd.grad_mode import STATE
 from .autograd.graph import Meta, node_class, user_where
 from .backends import CPU, META, CpuBackend, backend_of
 from .doctor.watch import fingerprint, note_cut
-from .errors import DeviceMismatchError
+from .errors import DeviceMismatchError, where_text
 from .ops.registry import BOOL, FLOAT, KEEP, LONG, PROMOTE, SUM, OpDef, take_view  # noqa: F401
 from .tensor import Tensor
 
@@ -88,9 +88,16 @@ def device_mismatch(op: OpDef, args: tuple, tpos: list[int]) -> DeviceMismatchEr
                 f"{seen[0]} and {seen[1]}!")
     if "meta" in seen:  # torch words the meta case differently
         headline = f"Tensor on device {seen[1]} is not on the expected device {seen[0]}!"
+    notes = []
+    for n, i in enumerate(tpos):
+        t = args[i]
+        made = t._grad_fn.where if t._grad_fn is not None else (
+            t._meta.where if t._meta is not None else None)
+        if made is not None:
+            notes.append(f"input {n} ({t._device}) was made at {where_text(made)}")
     return DeviceMismatchError(
         headline,
-        where=user_where(3), what=f"{op.name}: {what}",
+        where=user_where(3), what=f"{op.name}: {what}", notes=tuple(notes),
         fix=f"move one side: `a.to(b.device)` (here `.to('{seen[0]}')` or `.to('{seen[1]}')`), "
             "or create both tensors with the same `device=`.")
 

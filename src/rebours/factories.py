@@ -28,7 +28,7 @@ def _leaf(arr: np.ndarray, dt: D.dtype, dev: Any, requires_grad: bool) -> Tensor
     if requires_grad:
         check_requires_grad(dt)
         t._requires_grad = True
-        t._extra().where = user_where(3)
+    t._extra().where = user_where(3)  # errors (device mismatch, RB009) name where it was made
     return t
 
 
