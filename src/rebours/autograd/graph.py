@@ -17,7 +17,7 @@ from typing import Any, Optional
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _internal: dict[CodeType, bool] = {}
 # Files inside the package that play the user's part (the demo scripts): errors point into them.
-_USER_FILES = ("tour.py", "demo.py")
+_USER_FILES = ("demo.py",)
 
 
 def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
