@@ -288,6 +288,7 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     else:
         node.out = None
     node.versions = versions
+    node.freed = None
     node.where = user_where(3)
     out._requires_grad = True
     out._grad_fn = node
@@ -462,6 +463,7 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         else:
             node.out = None
         node.versions = versions
+        node.freed = None
         node.where = user_where(3)
         out0._requires_grad = True
         out0._grad_fn = node
@@ -475,6 +477,7 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
     else:
         node.out = None
     node.versions = versions
+    node.freed = None
     node.where = user_where(3)
     for k, o in enumerate(outs):
         if diff is None or k in diff:

@@ -7,6 +7,7 @@ dtype, and passes it on. It is iterative, so a graph of any depth works without 
 
 from __future__ import annotations
 
+import gc
 import sys
 import weakref
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from .ops_namespace import raw_ops, tensor_ops
 
 _RAW_CPU = raw_ops(CPU)
 _refcount = sys.getrefcount
+_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _BACKENDS_CPU = backend_of(CPU)
 
 
@@ -102,6 +104,20 @@ def _seed(root: Any, gradient: Any, create_graph: bool) -> Any:
 def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool],
         create_graph: bool, inputs: Any, accumulate: bool) -> list:
     """The engine. Returns the gradients of `inputs` (when given) in order."""
+    # A backward allocates only short-lived objects that reference counting frees; the cyclic
+    # collector, were it triggered by them, would re-scan the whole live graph each time.
+    gc_was_on = _gc_isenabled()
+    if gc_was_on:
+        _gc_disable()
+    try:
+        return _run(roots, grads, retain_graph, create_graph, inputs, accumulate)
+    finally:
+        if gc_was_on:
+            _gc_enable()
+
+
+def _run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool],
+         create_graph: bool, inputs: Any, accumulate: bool) -> list:
     if retain_graph is None:
         retain_graph = create_graph
     seeds = [_seed(r, g, create_graph) for r, g in zip(roots, grads)]
@@ -124,7 +140,9 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
     order = _toposort([e[0] for e in root_edges])
     needed = _needed(order, {k[0] for k in targets}) if targets else None
 
-    buffers: dict[Any, list] = {}
+    # A single-output node's (or leaf's) pending gradient is stored as is; a node with several
+    # outputs gets a list with a slot per output.
+    buffers: dict[Any, Any] = {}
     for (fn, nr), s in zip(root_edges, seeds):
         _add(buffers, fn, nr, s, _nout(fn))
     ops = tensor_ops if create_graph else None
@@ -134,26 +152,35 @@ def run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool]
     quiet = QUIET_SET(QUIET)  # 0 * inf in a rule gives NaN silently, as in torch
     watch = Watch(site) if ANOMALY.enabled else None
     last = doctor.begin(site, roots)
+    plain = not create_graph and needed is None and watch is None and not targets
     try:
         for fn in reversed(order):
             buf = buffers.pop(fn, None)
             if buf is None or (needed is not None and fn not in needed):
                 continue
-            if targets:
-                for nr, g in enumerate(buf):
-                    for k in targets.get((fn, nr), ()):
-                        found[k] = _to_tensor(g, fn, nr, create_graph)
             if type(fn) is AccumulateGrad:
+                if targets:
+                    for k in targets.get((fn, 0), ()):
+                        found[k] = _to_tensor(buf, fn, 0, create_graph)
                 if accumulate and (not targets or (fn, 0) in targets):
-                    _accumulate(fn.variable, buf[0], create_graph, shared)
+                    _accumulate(fn.variable, buf, create_graph, shared)
                     last.reached.add(fn.variable)
                 continue
-            if accumulate and fn.retained:
-                _retain(fn, buf, create_graph)
-            if targets and not accumulate and all(e is None or e[0] not in needed
-                                                  for e in fn.edges):
-                continue
-            _call_node(fn, buf, buffers, ops, create_graph, shared, needed, watch, last)
+            if plain and not fn.special:
+                _call_plain(fn, buf, buffers, shared, last)
+            else:
+                if type(buf) is not list:
+                    buf = [buf]
+                if targets:
+                    for nr, g in enumerate(buf):
+                        for k in targets.get((fn, nr), ()):
+                            found[k] = _to_tensor(g, fn, nr, create_graph)
+                if accumulate and fn.retained:
+                    _retain(fn, buf, create_graph)
+                if targets and not accumulate and all(e is None or e[0] not in needed
+                                                      for e in fn.edges):
+                    continue
+                _call_node(fn, buf, buffers, ops, create_graph, shared, needed, watch, last)
             if not retain_graph and fn.versions:  # free what the node saved (if anything)
                 fn.args = fn.out = None
                 fn.freed = site
@@ -171,8 +198,71 @@ def _nout(fn: Any) -> int:
     return 1 if type(fn) is AccumulateGrad else len(fn.out_meta)
 
 
+def _call_plain(fn: Node, buf: Any, buffers: dict, shared: set, last: Any) -> None:
+    """`_call_node` for the common case: a first-order backward of every input, without hooks,
+    anomaly mode or `inputs=`; gradients are arrays. Same checks, fewer branches."""
+    versions = fn.versions
+    if versions:
+        if fn.freed is not None:
+            _check_saved(fn)
+        for vc, seen, _ in versions:
+            if vc.value != seen or vc.exposed is not None:
+                _check_saved(fn)
+                break
+    op = fn.op
+    out = fn.out
+    out_meta = fn.out_meta
+    dev = fn.device
+    if len(out_meta) == 1:
+        g = buf
+        o = out[0] if out is not None else None
+    else:
+        for k in range(len(out_meta)):  # undefined output grads are zeros for the rules
+            if buf[k] is None:
+                buf[k] = _zeros(out_meta[k][0], out_meta[k][1], fn, False)
+        g = tuple(buf)
+        o = tuple(out) if out is not None else None
+    ops = _RAW_CPU if dev is CPU else raw_ops(dev)
+    args = fn.args
+    params = fn.params
+    edges = fn.edges
+    vjps = op.vjps
+    if op.nin == -1:
+        results = vjps[0](ops, g, o, *args, **params)
+    for i, e in enumerate(edges):
+        if e is None:
+            continue
+        if op.nin == -1:
+            gi = results[i]
+        else:
+            rule = vjps[i] if i < len(vjps) else None
+            if rule is None:
+                raise RuntimeError(f"the derivative for '{op.name}' input {i} is not "
+                                   "implemented.")
+            gi = rule(ops, g, o, *args, **params)
+        if gi is None:
+            continue
+        if op.singular and last.first_nonfinite is None:
+            doctor.check_singular(last, fn, i, gi)
+        if gi is g:
+            shared.add(id(gi))  # passed through unchanged: the same array may reach 2 leaves
+        meta = fn.in_meta[i]
+        if gi.shape != meta[0] or gi.dtype is not meta[1].np or meta[2] is not dev:
+            gi = _fit(gi, meta, False, dev)
+        nxt, nr = e
+        if type(nxt) is AccumulateGrad or len(nxt.out_meta) == 1:
+            cur = buffers.get(nxt)
+            buffers[nxt] = gi if cur is None else cur + gi
+        else:
+            _add(buffers, nxt, nr, gi, len(nxt.out_meta))
+
+
 def _add(buffers: dict, fn: Any, nr: int, g: Any, nout: int) -> None:
+    """Add `g` to output `nr` of `fn`'s pending gradients."""
     buf = buffers.get(fn)
+    if nout == 1:
+        buffers[fn] = g if buf is None else buf + g
+        return
     if buf is None:
         buf = buffers[fn] = [None] * nout
     buf[nr] = g if buf[nr] is None else buf[nr] + g
@@ -326,7 +416,9 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
     if watch is not None:
         watch.check(fn, list(results))
     elif op.singular:
-        doctor.check_singular(last, fn, results)
+        for i, gi in enumerate(results):
+            if gi is not None:
+                doctor.check_singular(last, fn, i, gi)
     grads_in = [] if fn.hooks else None
     in_meta = fn.in_meta
     for i, e in enumerate(edges):
@@ -346,15 +438,7 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
         if grads_in is not None:
             grads_in.append(gi)
         nxt, nr = e
-        nbuf = buffers.get(nxt)
-        if nbuf is None:
-            nbuf = buffers[nxt] = [None] * (1 if type(nxt) is AccumulateGrad
-                                            else len(nxt.out_meta))
-            nbuf[nr] = gi
-        elif nbuf[nr] is None:
-            nbuf[nr] = gi
-        else:
-            nbuf[nr] = nbuf[nr] + gi
+        _add(buffers, nxt, nr, gi, _nout(nxt))
     if fn.hooks:
         for h in fn.hooks:
             h(tuple(grads_in), tuple(buf))
@@ -497,6 +581,7 @@ def retain_slot(t: Any) -> list:
     fn = t._grad_fn
     if fn.retained is None:
         fn.retained = {}
+        fn.special = True
     slot = fn.retained.get(t._out_nr)
     if slot is None:
         slot = fn.retained[t._out_nr] = [weakref.ref(t), []]

@@ -87,9 +87,10 @@ class Node:
     """A recorded op (a tensor's `grad_fn`). Subclassed per op to carry torch's name."""
 
     __slots__ = ("op", "edges", "args", "params", "in_meta", "out", "out_meta", "versions",
-                 "where", "device", "__dict__", "__weakref__")
+                 "where", "device", "freed", "__dict__", "__weakref__")
+    # `freed`: where the backward that freed the saved values ran (None until then).
     # Rarely set: class defaults until written (then they live in the instance dict).
-    freed: Optional[tuple] = None
+    special = False  # has hooks, pre-hooks or retained outputs: the engine takes its full path
     prints: Optional[list] = None  # checksums of saved arrays that NumPy can write to
     hooks: Optional[list] = None
     pre_hooks: Optional[list] = None
@@ -107,6 +108,7 @@ class Node:
         """fn(grad_inputs, grad_outputs) after this node's backward ran."""
         if self.hooks is None:
             self.hooks = []
+            self.special = True
         self.hooks.append(fn)
         return _RemovableHandle(self.hooks, fn)
 
@@ -114,6 +116,7 @@ class Node:
         """fn(grad_outputs) before this node's backward runs; may return new grad_outputs."""
         if self.pre_hooks is None:
             self.pre_hooks = []
+            self.special = True
         self.pre_hooks.append(fn)
         return _RemovableHandle(self.pre_hooks, fn)
 

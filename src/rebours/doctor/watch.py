@@ -7,7 +7,9 @@ runs for rows whose derivative is infinite somewhere (sqrt, log, div, pow, acos,
 
 from __future__ import annotations
 
+import sys
 import weakref
+from math import isfinite as _isfinite
 from typing import Any, Optional
 
 import numpy as np
@@ -33,21 +35,26 @@ def begin(site: Any, roots: list) -> LastBackward:
     return last
 
 
-def check_singular(last: Optional[LastBackward], fn: Any, results: Any) -> None:
-    """After a singular row's backward: remember it if it made the first inf/nan."""
-    if last is None or last.first_nonfinite is not None:
+def check_singular(last: Optional[LastBackward], fn: Any, i: int, g: Any) -> None:
+    """After a singular row's backward: remember it if its input `i`'s gradient `g` holds the
+    first inf/nan of this backward."""
+    if last is None or last.first_nonfinite is not None or g is None:
         return
-    for i, g in enumerate(results):
-        if g is None:
-            continue
-        v = np.asarray(getattr(g, "_data", g))
-        if v.dtype.kind in "fc" and not np.isfinite(v).all():
-            last.first_nonfinite = {
-                "node": fn.name(), "op": fn.op.name, "where": fn.where, "input": i,
-                "kind": "nan" if np.isnan(v).any() else "inf",
-                "shape": tuple(fn.in_meta[i][0]) if fn.in_meta[i] else (),
-            }
-            return
+    v = getattr(g, "_data", g)
+    if v.dtype.kind not in "fc" or v.size == 0:
+        return
+    xp = np if isinstance(v, np.ndarray) else sys.modules[type(v).__module__.partition(".")[0]]
+    # float32/64: one BLAS call, as a sum of squares is finite when every value is (it can
+    # overflow for huge values, and the exact test below decides then)
+    if v.dtype.char in "fd" and _isfinite(float(xp.vdot(v, v))):
+        return
+    if bool(xp.isfinite(v).all()):
+        return
+    last.first_nonfinite = {
+        "node": fn.name(), "op": fn.op.name, "where": fn.where, "input": i,
+        "kind": "nan" if bool(xp.isnan(v).any()) else "inf",
+        "shape": tuple(fn.in_meta[i][0]) if fn.in_meta[i] else (),
+    }
 
 
 def note_cut(t: Any, how: str, where: Any) -> None:
