@@ -5,13 +5,13 @@ This is the path every op takes. It never names an op: all it knows comes from t
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from . import dtypes as D
 from .autograd.grad_mode import STATE
-from .autograd.graph import Meta, node_class, user_where
+from .autograd.graph import Meta, VersionCounter, node_class, user_where
 from .backends import CPU, META, CpuBackend, backend_of
 from .doctor.watch import fingerprint, note_cut
 from .errors import DeviceMismatchError, where_text
@@ -108,62 +108,62 @@ _SCALAR_CATEGORY = {float: 2, int: 1, bool: 0, complex: 3}
 
 
 def apply(op: OpDef, *args: Any, **params: Any) -> Any:
-    """Run `op` on `args` (Tensors and Python numbers) and record it for autograd if needed."""
-    if op.fast and len(args) <= 2:
-        out = _apply_fast(op, args, params)
-        if out is not None:
-            return out
-    return _apply_general(op, args, params)
+    """Run `op` on `args` (Tensors and Python numbers) and record it for autograd if needed.
 
-
-def _apply_fast(op: OpDef, args: tuple, params: dict) -> Optional[Tensor]:
-    """The common case, without generality: CPU, one or two inputs of one dtype (or a number
-    that fits it), one output that is not a view. Returns None to hand over to the general path.
+    The common case is handled inline: a row marked `fast` (one output, not a view, a dtype rule
+    without promotion) on CPU tensors of one dtype, or a tensor and a number that fits its dtype.
+    Anything else goes to `_apply_general`.
     """
-    a = args[0]
-    if not isinstance(a, Tensor) or a._device is not CPU:
-        return None
-    dt = a._dtype
-    rg = a._requires_grad
-    if len(args) == 2:
-        b = args[1]
-        if isinstance(b, Tensor):
-            if b._dtype is not dt or b._device is not CPU:
-                return None
-            rg = rg or b._requires_grad
-            out = op.fwd(np, a._data, b._data, **params)
-        else:
-            cat = _SCALAR_CATEGORY.get(type(b), 9)
-            if cat > dt.category:
-                return None
-            out = op.fwd(np, a._data, b, **params)
-    else:
-        out = op.fwd(np, a._data, **params)
-    rule = op.dtypes
-    if rule is BOOL:
-        odt = D.bool_
-    elif rule is FLOAT and dt.category < 2:
-        odt = D.get_default_dtype()
-    else:
-        odt = dt
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if out.dtype is not odt.np and out.dtype != odt.np:
-        out = out.astype(D.np_dtype(odt))
-    t = _new(Tensor)
-    t._data = out
-    t._dtype = odt
-    t._device = CPU
-    t._requires_grad = False
-    t._grad_fn = None
-    t._out_nr = 0
-    if rg and STATE.enabled and op.vjps is not None and odt.category >= 2:
-        _record_fast(op, args, params, t)
-    elif rg and not STATE.enabled:
-        _cut(op, args)
-    if STATE.inference:
-        t._inference = True
-    return t
+    if op.fast:
+        a = args[0]
+        if isinstance(a, Tensor) and a._device is CPU:
+            dt = a._dtype
+            rg = a._requires_grad
+            n = len(args)
+            if n == 1:
+                out = op.fwd(np, a._data, **params)
+            elif n == 2:
+                b = args[1]
+                if isinstance(b, Tensor):
+                    if b._dtype is not dt or b._device is not CPU:
+                        return _apply_general(op, args, params)
+                    rg = rg or b._requires_grad
+                    out = op.fwd(np, a._data, b._data, **params)
+                elif _SCALAR_CATEGORY.get(type(b), 9) <= dt.category:
+                    out = op.fwd(np, a._data, b, **params)
+                else:
+                    return _apply_general(op, args, params)
+            else:
+                return _apply_general(op, args, params)
+            rule = op.dtypes
+            if rule is BOOL:
+                odt = D.bool_
+            elif rule is FLOAT and dt.category < 2:
+                odt = D.get_default_dtype()
+            else:
+                odt = dt
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            if out.dtype is not odt.np and out.dtype != odt.np:
+                out = out.astype(D.np_dtype(odt))
+            t = _new(Tensor)
+            t._data = out
+            t._dtype = odt
+            t._device = CPU
+            t._requires_grad = False
+            t._grad_fn = None
+            t._out_nr = 0
+            t._vc = None
+            if rg:
+                if STATE.enabled:
+                    if op.vjps is not None and odt.category >= 2:
+                        _record_fast(op, args, params, t)
+                else:
+                    _cut(op, args)
+            if STATE.inference:
+                t._inference = True
+            return t
+    return _apply_general(op, args, params)
 
 
 def _cut(op: OpDef, args: tuple) -> None:
@@ -194,35 +194,28 @@ def _edge(a: Tensor) -> Any:
     return (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
 
 
-# Shared (shape, dtype, device) facts: nodes of one shape point at one tuple instead of each
-# allocating its own, which keeps long graphs cheap for the cyclic garbage collector.
-_METAS: dict[tuple, tuple] = {}
-_OUT_METAS: dict[tuple, tuple] = {}
+# Shared facts about one (shape, dtype) on the CPU, so that nodes of one shape point at the same
+# objects instead of each allocating its own (which keeps long graphs cheap for the cyclic
+# collector): (in_meta entry, Meta stand-in, (entry,), (entry, None), out_meta).
+_FACTS: dict[tuple, tuple] = {}
 
 
-def _meta(shape: tuple, dt: Any) -> tuple:
-    m = _METAS.get((shape, dt))
-    if m is None:
-        if len(_METAS) > 65536:
-            _METAS.clear()
-        m = _METAS[(shape, dt)] = (shape, dt, CPU)
-    return m
-
-
-def _out_meta(shape: tuple, dt: Any) -> tuple:
-    m = _OUT_METAS.get((shape, dt))
-    if m is None:
-        if len(_OUT_METAS) > 65536:
-            _OUT_METAS.clear()
-        m = _OUT_METAS[(shape, dt)] = ((shape, dt),)
-    return m
+def _facts(key: tuple) -> tuple:
+    if len(_FACTS) > 65536:
+        _FACTS.clear()
+    shape, dt = key
+    entry = (shape, dt, CPU)
+    stand_in = _new(Meta)
+    stand_in.shape = shape
+    stand_in.dtype = dt.np
+    f = _FACTS[key] = (entry, stand_in, (entry,), (entry, None), ((shape, dt),))
+    return f
 
 
 def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
-    """`record` for one output and inputs that need no cast (the fast path's case)."""
+    """`record` for the inline path of `apply`: one output, inputs that need no cast."""
     node = _new(op.node_cls or _node_class(op, args, params))
     saved = op.saves
-    versions: Any = ()
     a = args[0]
     arr = a._data
     if a._requires_grad:
@@ -230,20 +223,21 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
         ea = (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
     else:
         ea = None
+    key = (arr.shape, a._dtype)
+    facts = _FACTS.get(key) or _facts(key)
     if 0 in saved:
         vc = a._vc or a._version_counter()
-        versions = [(vc, vc.value, 0)]
+        versions: Any = ((vc, vc.value, 0),)
         if vc.exposed is not None:
             _fingerprint(node, vc, arr, 0)
         first = arr
     else:
-        first = _new(Meta)
-        first.shape = arr.shape
-        first.dtype = arr.dtype
+        versions = ()
+        first = facts[1]
     if len(args) == 1:
         node.edges = (ea,)
         node.args = (first,)
-        node.in_meta = (_meta(arr.shape, a._dtype),)
+        node.in_meta = facts[2]
     else:
         b = args[1]
         if isinstance(b, Tensor):
@@ -253,40 +247,36 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
                 eb = (fn, b._out_nr) if fn is not None else (b._accumulator(), 0)
             else:
                 eb = None
+            bkey = (brr.shape, b._dtype)
+            bfacts = _FACTS.get(bkey) or _facts(bkey)
             if 1 in saved:
                 vc = b._vc or b._version_counter()
-                if versions:
-                    versions.append((vc, vc.value, 1))
-                else:
-                    versions = [(vc, vc.value, 1)]
+                versions += ((vc, vc.value, 1),)
                 if vc.exposed is not None:
                     _fingerprint(node, vc, brr, 1)
                 second = brr
             else:
-                second = _new(Meta)
-                second.shape = brr.shape
-                second.dtype = brr.dtype
+                second = bfacts[1]
             node.edges = (ea, eb)
-            node.in_meta = (_meta(arr.shape, a._dtype), _meta(brr.shape, b._dtype))
+            node.in_meta = (facts[0], bfacts[0])
         else:
             second = b
             node.edges = (ea, None)
-            node.in_meta = (_meta(arr.shape, a._dtype), None)
+            node.in_meta = facts[3]
         node.args = (first, second)
     node.op = op
     node.params = params
     node.device = CPU
     data = out._data
-    node.out_meta = _out_meta(data.shape, out._dtype)
     if op.saves_out:
         node.out = (data,)
-        vc = out._version_counter()
-        if versions:
-            versions.append((vc, 0, -1))
-        else:
-            versions = [(vc, 0, -1)]
+        vc = out._vc = _new(VersionCounter)
+        vc.value = 0
+        versions += ((vc, 0, -1),)
     else:
         node.out = None
+    okey = (data.shape, out._dtype)
+    node.out_meta = (_FACTS.get(okey) or _facts(okey))[4]
     node.versions = versions
     node.freed = None
     node.where = user_where(3)
@@ -404,6 +394,7 @@ def wrap(arr: Any, dt: Any, dev: Any, backend: Any) -> Tensor:
     t._requires_grad = False
     t._grad_fn = None
     t._out_nr = 0
+    t._vc = None
     return t
 
 

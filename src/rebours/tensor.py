@@ -61,6 +61,7 @@ def new_tensor_raw(data: Any, dtype: D.dtype, dev: device, requires_grad: bool =
     t._requires_grad = requires_grad
     t._grad_fn = grad_fn
     t._out_nr = out_nr
+    t._vc = None  # the version counter, made when something first needs it
     return t
 
 
@@ -97,10 +98,9 @@ class Tensor:
 
     # Hot attributes are slots, set for every tensor. Rare ones live in the instance dict, which
     # CPython creates only when first written; until then the class defaults below answer.
-    __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_grad_fn", "_out_nr",
+    __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_grad_fn", "_out_nr", "_vc",
                  "__dict__", "__weakref__")
     _grad: Optional[Tensor] = None
-    _vc: Optional[VersionCounter] = None
     _base: Optional[Tensor] = None
     _acc: Any = None  # weak reference to the AccumulateGrad node
     _meta: Optional[_TensorMeta] = None

@@ -15,37 +15,53 @@ from types import CodeType
 from typing import Any, Optional
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_internal: dict[CodeType, bool] = {}
 # Files inside the package that play the user's part (the demo scripts): errors point into them.
 _USER_FILES = ("demo.py",)
+_getframe = sys._getframe
+
+
+class _Code:
+    """What user_where knows of one code object: is it rebours's own, and its call sites."""
+
+    __slots__ = ("code", "inside", "sites")
+
+    def __init__(self, code: CodeType) -> None:
+        self.code = code  # held, so that id(code) cannot be reused while this entry lives
+        name = code.co_filename
+        self.inside = name.startswith(_PKG_DIR) and not name.endswith(_USER_FILES)
+        self.sites: dict[int, tuple[CodeType, int]] = {}  # f_lasti -> (code, line)
+
+
+# Keyed by id(code): hashing a code object hashes its bytecode and constants on every lookup.
+_CODES: dict[int, _Code] = {}
 
 
 def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
-    """The `(code, lineno)` of the first caller frame outside the rebours package."""
-    f = sys._getframe(depth)
-    internal = _internal
+    """The `(code, lineno)` of the first caller frame outside the rebours package.
+
+    One tuple per call site, shared by every node made there (fewer objects for the cyclic
+    collector in a long graph); the site is found by the frame's instruction offset, so the line
+    number is computed once per site, not once per op.
+    """
+    f = _getframe(depth)
+    codes = _CODES
     while f is not None:
         code = f.f_code
-        inside = internal.get(code)
-        if inside is None:
-            name = code.co_filename
-            inside = internal[code] = (name.startswith(_PKG_DIR)
-                                       and not name.endswith(_USER_FILES))
-        if not inside:
-            key = (code, f.f_lineno)
-            # one tuple per source line, shared by every node made there: fewer objects for
-            # the cyclic garbage collector to scan in a long graph
-            where = _WHERES.get(key)
-            if where is None:
-                if len(_WHERES) > 65536:
-                    _WHERES.clear()
-                where = _WHERES[key] = key
-            return where
-        f = f.f_back
+        entry = codes.get(id(code))
+        if entry is None:
+            if len(codes) > 65536:
+                codes.clear()
+            entry = codes[id(code)] = _Code(code)
+        if entry.inside:
+            f = f.f_back
+            continue
+        sites = entry.sites
+        lasti = f.f_lasti
+        where = sites.get(lasti)
+        if where is None:
+            where = sites[lasti] = (code, f.f_lineno)
+        return where
     return None
-
-
-_WHERES: dict[tuple, tuple] = {}
 
 
 class VersionCounter:
