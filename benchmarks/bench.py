@@ -25,6 +25,12 @@ import numpy as np
 import report
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# The same glibc malloc settings for every library's process: fixed thresholds, so arrays up to
+# 32 MiB come from the heap and freed memory is kept for reuse. Without them, whether each
+# large (1e6-float) array is served by fresh pages (a page fault per 4 KiB) depends on the
+# heap's layout at import time, and case (c) swings 1x-3x from one process to the next for
+# every library alike (docs/performance.md). `--system-malloc` runs without them.
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 WORKER = Path(__file__).with_name("worker.py")
 ALL_CASES = "abcdefgh"
 TIMED = "abcdh"  # (e) memory, (f) one deep chain, (g) from case (a)'s rounds
@@ -35,8 +41,10 @@ DEEP_RTOL = 1e-4  # (f) runs in float32
 class Worker:
     """One library's process; `ask` sends a command and returns its reply (errors raise)."""
 
-    def __init__(self, lib: str) -> None:
+    def __init__(self, lib: str, system_malloc: bool = False) -> None:
         env = os.environ | {var: "1" for var in THREAD_VARS}  # before numpy/torch import
+        if not system_malloc:
+            env |= MALLOC_ENV
         self.lib = lib
         self.proc = subprocess.Popen([sys.executable, str(WORKER), lib], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
@@ -123,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, help="interleaved rounds (default 25, quick 5)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--markdown", metavar="PATH", help="also write the table as markdown")
+    p.add_argument("--system-malloc", action="store_true",
+                   help="leave glibc's malloc thresholds as they are (noisier case c)")
     args = p.parse_args(argv)
     cases = "".join(sorted(set(args.cases.replace(",", ""))))
     if not cases or set(cases) - set(ALL_CASES):
@@ -136,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     needed = ["rebours", "torch", "numpy"] + (["rebours-noprov"] if "g" in cases else [])
 
     t0 = time.perf_counter()
-    workers = {lib: Worker(lib) for lib in needed}
+    workers = {lib: Worker(lib, args.system_malloc) for lib in needed}
     try:
         infos = {lib: w.ask("info") for lib, w in workers.items()}
         for lib, info in infos.items():
@@ -165,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = {"cases": cases, "rounds": rounds, "repeat": repeat, "sample_ms": sample_s * 1e3,
            "deep_rounds": deep_rounds, "quick": args.quick, "cpus": os.cpu_count(),
+           "malloc": "system" if args.system_malloc else " ".join(
+               f"{k}={v}" for k, v in MALLOC_ENV.items()),
            "python": sys.version.split()[0], "numpy": np.__version__,
            "versions": {lib: i.get("version") for lib, i in infos.items()},
            "command": "rebours bench" + (" " + " ".join(argv if argv is not None

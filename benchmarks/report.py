@@ -140,7 +140,8 @@ def markdown(res: dict[str, Any], cfg: dict[str, Any]) -> str:
     lines = [
         f"Measured by `{cfg['command']}` in {cfg['seconds']:g} s: {cfg['cpus']} CPUs, Python "
         f"{cfg['python']}, NumPy {cfg['numpy']}, torch {v.get('torch') or 'n/a'}, rebours "
-        f"{v.get('rebours')}; one thread per library, each in its own process; "
+        f"{v.get('rebours')}; one thread per library, each in its own process (glibc malloc: "
+        f"{cfg.get('malloc', 'system')}); "
         f"{cfg['rounds']} interleaved rounds, median [min–max] over rounds; ratios paired per "
         f"round. Differences under ~{NOISE:.0%} are noise on this machine.", "",
         "| case | rebours | torch | hand-written NumPy | rebours/torch | rebours/NumPy "

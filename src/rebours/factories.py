@@ -130,7 +130,9 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     t = new_tensor_raw(arr, D.from_numpy(arr.dtype), CPU)
-    note_exposed(t._version_counter(), "from_numpy()", user_where(2), arr)
+    # No checksum now: no node can have saved this new tensor yet, and a node that saves it
+    # later takes one then (a checksum reads every byte: ~1 ms per 4 MB)
+    note_exposed(t._version_counter(), "from_numpy()", user_where(2))
     return t
 
 

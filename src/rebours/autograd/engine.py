@@ -531,10 +531,14 @@ def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
     if cur is None:
         # .grad must own its values. A fresh result is adopted as is; a view is adopted only if
         # nothing else holds its base (the rule's own temporary, e.g. the transpose of x.T @ g:
-        # torch "steals" such gradients the same way); anything else is copied.
+        # torch "steals" such gradients the same way); anything else is copied. As torch's
+        # layout contract, a contiguous leaf gets a contiguous .grad (optimizers then update it
+        # in memory order).
         if (id(g) in shared or type(g) is not be.ndarray
                 or (g.base is not None and (_refcount(g.base) > 2
-                                            or not getattr(g.flags, "writeable", True)))):
+                                            or not getattr(g.flags, "writeable", True)))
+                or (g.strides != var._data.strides and not g.flags.c_contiguous
+                    and var._data.flags.c_contiguous)):
             g = be.xp.asarray(g).copy()
         var._grad = new_tensor_raw(g, var._dtype, var._device)
     elif cur._grad_fn is None and getattr(cur._data.flags, "writeable", True):

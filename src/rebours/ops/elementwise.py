@@ -150,7 +150,34 @@ defop("maximum", lambda xp, a, b: xp.maximum(a, b),
       (_max_grad, lambda ops, g, out, a, b: _max_grad(ops, g, out, b, a)))
 defop("minimum", lambda xp, a, b: xp.minimum(a, b),
       (_min_grad, lambda ops, g, out, a, b: _min_grad(ops, g, out, b, a)))
-defop("where", lambda xp, condition, a, b: xp.where(condition, a, b),
+def _where(xp, condition, a, b):
+    # The backward rules' `where(mask, g, 0)`: on a random mask NumPy's where is ~10x slower
+    # than one pass of integer arithmetic. Keeping v's bits where selected and all-zero bits
+    # elsewhere is where's result bit for bit (+0.0, and nan/inf kept where selected).
+    dt = getattr(condition, "dtype", None)
+    if dt is not None and dt.kind == "b":
+        if _is_plus_zero(b) and _bit_maskable(a):
+            return xp.bitwise_and(a.view(_SAME_SIZE_INT[a.dtype.itemsize]),
+                                  -condition.view(xp.int8)).view(a.dtype)
+        if _is_plus_zero(a) and _bit_maskable(b):
+            return xp.bitwise_and(b.view(_SAME_SIZE_INT[b.dtype.itemsize]),
+                                  condition.view(xp.int8) - 1).view(b.dtype)
+    return xp.where(condition, a, b)
+
+
+_SAME_SIZE_INT = {2: "int16", 4: "int32", 8: "int64"}
+
+
+def _is_plus_zero(v: object) -> bool:
+    return type(v) is int and v == 0 or type(v) is float and v == 0 and math.copysign(1, v) > 0
+
+
+def _bit_maskable(v: object) -> bool:
+    dt = getattr(v, "dtype", None)
+    return dt is not None and dt.kind == "f" and dt.itemsize in _SAME_SIZE_INT and v.ndim > 0
+
+
+defop("where", _where,
       (None, lambda ops, g, out, c, a, b: ops.where(c, g, 0),
        lambda ops, g, out, c, a, b: ops.where(c, 0, g)), promote_args=(1, 2), method=False)
 

@@ -19,6 +19,21 @@ def _grad_a(ops, g, out, a, b):
     return ops.matmul(g, _mT(ops, b))
 
 
+def _transposed(x) -> bool:
+    """A 2-d array laid out as the transpose of a contiguous one (`w.T`, as F.linear uses)."""
+    strides = getattr(x, "strides", None)  # arrays only: Tensors (create_graph) take the plain way
+    return x.ndim == 2 and strides is not None and strides[0] < strides[1] and x.shape[0] > 1
+
+
+def at_b(ops, a, g, b):
+    """`a.T @ g`, the gradient of `b` in `a @ b` (2-d), laid out as `b` is: for `b = w.T` it is
+    computed as `(g.T @ a).T`, so that w's gradient comes out contiguous like w (the same BLAS
+    call; a strided `.grad` would make every later update of w walk memory out of order)."""
+    if _transposed(b):
+        return ops.t(ops.mm(ops.t(g), a))
+    return ops.mm(ops.t(a), g)
+
+
 def _grad_b(ops, g, out, a, b):
     if a.ndim == 1 and b.ndim == 1:
         return g * a
@@ -26,6 +41,8 @@ def _grad_b(ops, g, out, a, b):
         return ops.unsqueeze(a, dim=-1) * ops.unsqueeze(g, dim=-2)
     if b.ndim == 1:
         return ops.squeeze(ops.matmul(_mT(ops, a), ops.unsqueeze(g, dim=-1)), dim=-1)
+    if a.ndim == 2 and b.ndim == 2:
+        return at_b(ops, a, g, b)
     return ops.matmul(_mT(ops, a), g)
 
 

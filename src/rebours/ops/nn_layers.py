@@ -7,6 +7,7 @@ backward reads the output instead of differentiating exp / sum. torch records on
 
 from __future__ import annotations
 
+from .linalg import at_b
 from .reduction import _vector_norm, _vector_norm_grad, axes
 from .registry import FLOAT, KEEP, LONG, defop
 
@@ -63,10 +64,14 @@ def _addmm(xp, bias, a, b, beta=1, alpha=1):
     return ab + bias
 
 
+def _scaled(x, alpha):
+    return x if alpha == 1 else x * alpha
+
+
 defop("addmm", _addmm,
-      (lambda ops, g, out, bias, a, b, beta=1, alpha=1: g * beta,
-       lambda ops, g, out, bias, a, b, beta=1, alpha=1: ops.mm(g, ops.t(b)) * alpha,
-       lambda ops, g, out, bias, a, b, beta=1, alpha=1: ops.mm(ops.t(a), g) * alpha),
+      (lambda ops, g, out, bias, a, b, beta=1, alpha=1: _scaled(g, beta),
+       lambda ops, g, out, bias, a, b, beta=1, alpha=1: _scaled(ops.mm(g, ops.t(b)), alpha),
+       lambda ops, g, out, bias, a, b, beta=1, alpha=1: _scaled(at_b(ops, a, g, b), alpha)),
       method=False, function=False)
 
 # -- embedding: rows of the weight; the padding row gets no gradient ------------------------------
