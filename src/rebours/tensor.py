@@ -105,6 +105,7 @@ class Tensor:
     _acc: Any = None  # weak reference to the AccumulateGrad node
     _meta: Optional[_TensorMeta] = None
     _inference = False  # made under inference_mode
+    _reached: Any = None  # the last backward (doctor.watch.LastBackward) that wrote .grad
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators: np.float32(2) * t
 

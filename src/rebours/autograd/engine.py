@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from .. import dtypes as D
+from .. import tensor as T  # (partly initialized while the package loads: read at call time)
 from ..backends import CPU, QUIET, QUIET_RESET, QUIET_SET, backend_of
 from ..doctor import watch as doctor
 from ..errors import (
@@ -71,9 +72,6 @@ def _as_list(x: Any) -> list:
 
 
 def _seed(root: Any, gradient: Any, create_graph: bool) -> Any:
-    from ..factories import ones_like
-    from ..tensor import Tensor
-
     if not root._requires_grad:
         raise NoGradFnError(
             "element 0 of tensors does not require grad and does not have a grad_fn",
@@ -91,8 +89,13 @@ def _seed(root: Any, gradient: Any, create_graph: bool) -> Any:
                     "of its partials) or `.mean().backward()` (the same divided by "
                     f"{root._data.size}); or pass `gradient=` a tensor of shape {shape} to "
                     "weight each value.")
+        if not create_graph:  # the engine only needs the array
+            data = root._data
+            return backend_of(root._device).xp.ones(data.shape, dtype=data.dtype)
+        from ..factories import ones_like
+
         gradient = ones_like(root)
-    elif not isinstance(gradient, Tensor):
+    elif not isinstance(gradient, T.Tensor):
         raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
     elif tuple(gradient.shape) != tuple(root.shape):
         raise GradMismatchError(
@@ -164,7 +167,7 @@ def _run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool
                         found[k] = _to_tensor(buf, fn, 0, create_graph)
                 if accumulate and (not targets or (fn, 0) in targets):
                     _accumulate(fn.variable, buf, create_graph, shared)
-                    last.reached.add(fn.variable)
+                    fn.variable._reached = last
                 continue
             if plain and not fn.special:
                 _call_plain(fn, buf, buffers, shared, last)
@@ -473,12 +476,10 @@ def _zeros(shape: tuple, dt: Any, fn: Node, create_graph: bool) -> Any:
 
 
 def _wrap(arr: Any, dt: Any, dev: Any, grad_fn: Any = None, nr: int = 0) -> Any:
-    from ..tensor import new_tensor_raw
-
     xp = backend_of(dev).xp
     if type(arr) is not xp.ndarray:
         arr = xp.asarray(arr)
-    return new_tensor_raw(arr, dt, dev, grad_fn is not None, grad_fn, nr)
+    return T.new_tensor_raw(arr, dt, dev, grad_fn is not None, grad_fn, nr)
 
 
 def _tensor_args(fn: Node) -> list:
@@ -521,8 +522,6 @@ def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
     meta = var._meta
     if meta is not None and meta.hooks:
         g = _run_tensor_hooks(meta.hooks, g, var, create_graph)
-    from ..tensor import new_tensor_raw
-
     if create_graph:
         var._grad = g if var._grad is None else var._grad + g
         return
@@ -540,19 +539,17 @@ def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
                 or (g.strides != var._data.strides and not g.flags.c_contiguous
                     and var._data.flags.c_contiguous)):
             g = be.xp.asarray(g).copy()
-        var._grad = new_tensor_raw(g, var._dtype, var._device)
+        var._grad = T.new_tensor_raw(g, var._dtype, var._device)
     elif cur._grad_fn is None and getattr(cur._data.flags, "writeable", True):
         be.xp.add(cur._data, g, out=cur._data, casting="unsafe")
         if cur._vc is not None:
             cur._vc.value += 1
     else:
-        var._grad = new_tensor_raw(be.xp.asarray(cur._data + g), var._dtype, var._device)
+        var._grad = T.new_tensor_raw(be.xp.asarray(cur._data + g), var._dtype, var._device)
 
 
 def _run_tensor_hooks(hooks: list, g: Any, var: Any, create_graph: bool) -> Any:
-    from ..tensor import new_tensor_raw
-
-    t = g if create_graph else new_tensor_raw(g, var._dtype, var._device)
+    t = g if create_graph else T.new_tensor_raw(g, var._dtype, var._device)
     for h in hooks:
         r = h(t)
         if r is not None:

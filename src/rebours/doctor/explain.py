@@ -243,7 +243,7 @@ def _nonfinite(t: Any, v: np.ndarray, last: Any) -> Report:
     n_bad = int((~np.isfinite(v)).sum())
     facts = [f"{n_bad} of {v.size} values of .grad are {kind}"
              + (" or inf" if kind == "NaN" and np.isinf(v).any() else "")]
-    stale = last is not None and not any(r is t for r in last.reached)  # == is elementwise
+    stale = last is not None and t._reached is not last
     first = last.first_nonfinite if last is not None and not stale else None
     code = "RB007"
     if stale:

@@ -8,7 +8,6 @@ runs for rows whose derivative is infinite somewhere (sqrt, log, div, pow, acos,
 from __future__ import annotations
 
 import sys
-import weakref
 from math import isfinite as _isfinite
 from typing import Any, Optional
 
@@ -20,7 +19,7 @@ class LastBackward:
 
     def __init__(self, site: Any) -> None:
         self.site = site  # the user's backward() line
-        self.reached: weakref.WeakSet = weakref.WeakSet()  # leaves whose .grad it wrote
+        # the leaves whose .grad it wrote carry it as `_reached` (a stamp, not a set to fill)
         self.first_nonfinite: Optional[dict] = None  # the first singular node that made inf/nan
         self.root_names: list[str] = []
 

@@ -209,11 +209,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: _T = None,
     if tuple(target.shape) != want:
         raise RuntimeError(f"Expected target size {list(want)}, got {list(target.shape)}")
     c = input.shape[1 if input.dim() >= 2 else 0]
-    if weight is None:
-        from ..factories import ones
-
-        weight = ones(c, dtype=input.dtype, device=input.device)
-    elif tuple(weight.shape) != (c,):
+    if weight is not None and tuple(weight.shape) != (c,):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     out = _row("nll_loss", input, target, weight, reduction=reduction, ignore_index=ignore_index)

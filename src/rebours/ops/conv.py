@@ -38,6 +38,22 @@ def windows(xp, x, k, stride, dilation, out):
              + tuple(slice(None, None, d) for d in dilation)]
 
 
+def _columns(xp, win, nd):
+    """The im2col matrix of a window view (N, C, *out, *k): (N, C*K, P), one copy whose inner
+    loop runs along rows of x (the kernel offsets outside, the output positions inside)."""
+    n, c = win.shape[:2]
+    perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    return xp.reshape(xp.transpose(win, perm),
+                      (n, c * _prod(win.shape[2 + nd:]), _prod(win.shape[2:2 + nd])))
+
+
+def _prod(t):
+    n = 1
+    for v in t:
+        n *= v
+    return n
+
+
 def pad(xp, x, padding, value=0):
     """Pad the last len(padding) dims by (lo, hi) each (a negative hi crops)."""
     if not any(lo or hi for lo, hi in padding):
@@ -71,11 +87,12 @@ def _conv(xp, x, weight, stride, padding, dilation, groups):
     out = conv_out_size(x.shape[2:], k, stride, padding, dilation)
     win = windows(xp, xpd, k, stride, dilation, out)  # (N, C, *out, *k)
     og, cg = weight.shape[0] // groups, weight.shape[1]
+    if groups == 1:  # one batched matmul (O, C*K) @ (N, C*K, P): the result is (N, O, P)
+        y = xp.matmul(xp.reshape(weight, (weight.shape[0], -1)), _columns(xp, win, nd))
+        return xp.reshape(y, y.shape[:2] + tuple(out))
     # weight first: tensordot lays the windows out as (C, *k, N, *out), whose copy (the im2col)
     # runs along contiguous rows of x; (N, *out, C, *k) would copy k-long runs, ~4x slower
     axes = (list(range(1, 2 + nd)), [1] + list(range(2 + nd, 2 + 2 * nd)))
-    if groups == 1:  # (O, N, *out) -> (N, O, *out)
-        return xp.ascontiguousarray(xp.moveaxis(xp.tensordot(weight, win, axes), 0, 1))
     y = xp.empty((x.shape[0], weight.shape[0]) + out, dtype=xp.result_type(x, weight))
     for i in range(groups):
         r = xp.tensordot(weight[i * og:(i + 1) * og], win[:, i * cg:(i + 1) * cg], axes)
@@ -111,6 +128,10 @@ def _conv_weight_grad(xp, x, g, shape=(), stride=(1,), padding=((0, 0),), dilati
     nd = len(shape) - 2
     win = windows(xp, pad(xp, x, padding), shape[2:], stride, dilation, g.shape[2:])
     og, cg = shape[0] // groups, shape[1]
+    if groups == 1:  # sum over the batch of (O, P) @ (P, C*K): N small GEMMs, no copy of g
+        gm = xp.reshape(g, g.shape[:2] + (_prod(g.shape[2:]),))
+        dw = xp.sum(xp.matmul(gm, xp.swapaxes(_columns(xp, win, nd), 1, 2)), axis=0)
+        return xp.reshape(dw, tuple(shape))
     axes = [0] + list(range(2, 2 + nd))
     dw = xp.empty(tuple(shape), dtype=xp.result_type(x, g))
     for i in range(groups):  # windows first, for the fast im2col layout: (C, *k, O) -> (O, C, *k)

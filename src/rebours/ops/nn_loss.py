@@ -29,32 +29,48 @@ def _per_element(g, n, reduction):
 
 
 def _picked(xp, x, target, weight, ignore_index):
-    """(x at each sample's class, the weight of each sample: 0 where ignored)."""
+    """(x at each sample's class, each sample's weight: 0 where ignored; None when every sample
+    counts 1, the common case, which then needs no weight arithmetic at all)."""
     cdim = 1 if x.ndim >= 2 else 0
     keep = target != ignore_index
-    t = xp.where(keep, target, 0)
+    every = bool(keep.all())
+    t = target if every else xp.where(keep, target, 0)
     if t.size and (t.min() < 0 or t.max() >= x.shape[cdim]):
         bad = target[keep & ((t < 0) | (t >= x.shape[cdim]))].reshape(-1)[0]
         raise IndexError(f"Target {int(bad)} is out of bounds.")
-    x_t = xp.squeeze(xp.take_along_axis(x, xp.expand_dims(t, cdim), axis=cdim), cdim)
-    return x_t, xp.where(keep, xp.take(weight, t), 0).astype(x.dtype)
+    if x.ndim == 2:
+        x_t = x[xp.arange(x.shape[0]), t]
+    else:
+        x_t = xp.squeeze(xp.take_along_axis(x, xp.expand_dims(t, cdim), axis=cdim), cdim)
+    if weight is None:
+        return x_t, None if every else keep.astype(x.dtype)
+    return x_t, (xp.take(weight, t) if every else xp.where(keep, xp.take(weight, t), 0)
+                 ).astype(x.dtype)
 
 
 def _nll_loss(xp, x, target, weight, reduction="mean", ignore_index=-100):
     x_t, w_t = _picked(xp, x, target, weight, ignore_index)
-    loss = -w_t * x_t
-    if reduction == "mean":
-        return xp.sum(loss) / xp.sum(w_t)  # all ignored: 0 / 0 = nan, as torch
+    loss = -x_t if w_t is None else -w_t * x_t
+    if reduction == "mean":  # all ignored: 0 / 0 = nan, as torch
+        return xp.sum(loss) / (xp.sum(w_t) if w_t is not None else x.dtype.type(loss.size))
     return xp.sum(loss) if reduction == "sum" else loss
 
 
 def _nll_loss_grad(ops, g, out, x, target, weight, reduction="mean", ignore_index=-100):
     keep = target != ignore_index
+    cdim = 1 if x.ndim >= 2 else 0
+    if weight is None and bool(keep.all()):
+        n = math.prod(target.shape)
+        if reduction != "none":  # one number for every sample
+            g = ops.broadcast_to(-g / n if reduction == "mean" else -g, shape=tuple(target.shape))
+        else:
+            g = -g
+        return ops.scatter_zeros(g, target, shape=x.shape, dim=cdim)
     t = ops.where(keep, target, 0)
-    w_t = ops.where(keep, ops.take(weight, t), 0)
+    w_t = ops.where(keep, ops.take(weight, t), 0) if weight is not None else keep * 1.0
     if reduction == "mean":  # every sample ignored: no gradient at all (not 0 / 0), as torch
         w_t = ops.where(keep, w_t / ops.sum(w_t), 0)
-    return ops.scatter_zeros(-g * w_t, t, shape=x.shape, dim=1 if x.ndim >= 2 else 0)
+    return ops.scatter_zeros(-g * w_t, t, shape=x.shape, dim=cdim)
 
 
 defop("nll_loss", _nll_loss, (_nll_loss_grad, None, None), promote_args=(0, 2),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes as D
 from ..return_types import structseq
 from .registry import FLOAT, KEEP, LONG, defop
 
@@ -53,12 +54,12 @@ defop("unreduce", _unreduce,
 def _sum(xp, x, dim=None, keepdim=False, dtype=None):
     if not x.ndim:
         return x + 0
+    if dim is None and not keepdim:
+        return xp.sum(x)
     return xp.sum(x, axis=axes(dim, x.ndim), keepdims=keepdim)
 
 
 def _sum_dtype(args, params):
-    from .. import dtypes as D
-
     if params.get("dtype") is not None:
         d = D.to_dtype(params["dtype"])
         return d, d
@@ -194,10 +195,19 @@ defop("min_dim", _min_dim, _to_index, nout=2, diff_outputs=(0,), dtypes=KEEP,
       wrap_outputs=lambda outs: min_ret(*outs))
 
 
+def _row_pick(shape, dim, keepdim, idx, g=None) -> bool:
+    """One index per row of a 2-d array along dim 1 (a class per sample): x[arange(n), idx]."""
+    return (len(shape) == 2 and not keepdim and dim in (1, -1) and idx.shape == shape[:1]
+            and (g is None or g.shape == shape[:1]))
+
+
 def _scatter_zeros(xp, g, idx, shape=(), dim=0, keepdim=False):
     z = xp.zeros(shape, dtype=g.dtype)
     if not len(shape):
         return z + g
+    if _row_pick(shape, dim, keepdim, idx, g):  # one entry per row: plain fancy indexing
+        z[xp.arange(shape[0]), idx] = g
+        return z
     if not keepdim:
         g, idx = xp.expand_dims(g, dim), xp.expand_dims(idx, dim)
     xp.put_along_axis(z, idx, g, axis=dim)
@@ -207,6 +217,8 @@ def _scatter_zeros(xp, g, idx, shape=(), dim=0, keepdim=False):
 def _take(xp, x, idx, shape=(), dim=0, keepdim=False):
     if not x.ndim:
         return x + 0
+    if _row_pick(x.shape, dim, keepdim, idx):
+        return x[xp.arange(x.shape[0]), idx]
     out = xp.take_along_axis(x, idx if keepdim else xp.expand_dims(idx, dim), axis=dim)
     return out if keepdim else xp.squeeze(out, dim)
 
