@@ -51,9 +51,13 @@ tensor_ops = TensorOps()
 
 
 def raw_ops(dev: Any) -> RawOps:
+    """The rows on `dev`'s arrays. For a GPU, also makes it CuPy's current device: rules use
+    array operators (`g * out`), which CuPy runs on the current device."""
+    from ..backends import backend_of
+
     ns = _RAW.get(dev)
     if ns is None:
-        from ..backends import backend_of
-
         ns = _RAW[dev] = RawOps(backend_of(dev).xp)
+    elif dev.type == "cuda":
+        backend_of(dev)
     return ns

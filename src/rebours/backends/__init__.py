@@ -139,11 +139,12 @@ class MetaBackend:
         return np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
 
 
-def cuda_backend() -> Any:
-    """The CuPy backend, or a one-line error saying what is missing."""
+def cuda_backend(index: int | None = None) -> Any:
+    """The CuPy backend of GPU `index` (None: the current GPU), or an error saying what is wrong:
+    what is missing (no CuPy, no GPU), or torch's 'invalid device ordinal' past the last GPU."""
     from . import cuda  # noqa: PLC0415  (lazy: CuPy is an optional extra)
 
-    return cuda.backend()
+    return cuda.backend(index)
 
 
 def backend_of(dev: device) -> Any:
@@ -152,5 +153,5 @@ def backend_of(dev: device) -> Any:
     if dev.type == "meta":
         return MetaBackend
     if dev.type == "cuda":
-        return cuda_backend()
+        return cuda_backend(dev.index)
     raise NoCudaError(f"unknown device {dev}")
