@@ -282,6 +282,9 @@ def test_plain_cuda_means_the_current_device(gpus):
     rebours.ones(2, device="cuda:0") * 2  # an op on GPU 0 leaves the current device alone
     assert rebours.cuda.current_device() == 1
     assert (x + 1)._data.gpu == 1
+    c = rebours.tensor([1.0, 2.0]).cuda()  # .cuda() goes to the current device, as torch
+    assert c.device == rebours.device("cuda:1") and c._data.gpu == 1
+    assert rebours.tensor([1.0]).cuda(0)._data.gpu == 0
     rebours.cuda.set_device("cuda:0")
     assert rebours.cuda.current_device() == 0 and rebours.zeros(2, device="cuda")._data.gpu == 0
 

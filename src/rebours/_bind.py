@@ -167,8 +167,14 @@ def _cpu(self: Tensor, memory_format: Any = None) -> Tensor:
 
 
 def _cuda(self: Tensor, device_: Any = None, non_blocking: bool = False, **_: Any) -> Tensor:
-    return _to(self, device("cuda", device_ if isinstance(device_, int) else 0)
-               if not isinstance(device_, (str, device)) else device(device_))
+    """`.cuda()` (torch's current device), `.cuda(n)`, `.cuda('cuda:n')`."""
+    if isinstance(device_, (str, device)):
+        return _to(self, device(device_))
+    if not isinstance(device_, int):
+        from .backends.cuda import current_device  # raises, naming what is missing, without CuPy
+
+        device_ = current_device()
+    return _to(self, device("cuda", device_))
 
 
 def _new(fn_name: str) -> Any:
