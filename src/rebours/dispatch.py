@@ -119,6 +119,17 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Any:
         if isinstance(a, Tensor) and a._device is CPU:
             dt = a._dtype
             rg = a._requires_grad
+            rule = op.dtypes
+            if rule is BOOL:
+                odt = D.bool_
+            elif rule is FLOAT and dt.category < 2:
+                odt = D.get_default_dtype()
+            elif rule is PROMOTE or rule is KEEP or rule is FLOAT:
+                odt = dt
+            else:  # the row's own rule (sum, mean, ...): inline only if it computes in dt
+                cdt, odt = rule(args, params)
+                if cdt is not dt or len(args) != 1:
+                    return _apply_general(op, args, params)
             n = len(args)
             if n == 1:
                 out = op.fwd(np, a._data, **params)
@@ -135,13 +146,6 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Any:
                     return _apply_general(op, args, params)
             else:
                 return _apply_general(op, args, params)
-            rule = op.dtypes
-            if rule is BOOL:
-                odt = D.bool_
-            elif rule is FLOAT and dt.category < 2:
-                odt = D.get_default_dtype()
-            else:
-                odt = dt
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
             if out.dtype is not odt.np and out.dtype != odt.np:

@@ -71,7 +71,7 @@ class OpDef:
         # its derivative is infinite somewhere: the doctor watches its backward for inf/nan
         self.singular = domain is not None or name in SINGULAR
         self.fast = (nout == 1 and not view and promote_args is None and nin in (1, 2)
-                     and dtypes in (PROMOTE, KEEP, FLOAT, BOOL))
+                     and (dtypes in (PROMOTE, KEEP, FLOAT, BOOL) or callable(dtypes)))
 
     @property
     def differentiable(self) -> bool:
