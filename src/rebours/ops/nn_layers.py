@@ -7,7 +7,7 @@ backward reads the output instead of differentiating exp / sum. torch records on
 
 from __future__ import annotations
 
-from .linalg import at_b
+from .linalg import at_b, blasable
 from .reduction import _vector_norm, _vector_norm_grad, axes
 from .registry import FLOAT, KEEP, LONG, defop
 
@@ -25,19 +25,25 @@ def _shifted(xp, x, dim):
     d = axes(dim, x.ndim)
     if not x.ndim or not x.size:
         return x - x, d
-    m = xp.max(x, axis=d, keepdims=True)
-    return x - xp.where(xp.isfinite(m), m, 0), d  # a row of -inf stays -inf (then nan), as torch
+    m = x.max(axis=d, keepdims=True)  # the array's methods: NumPy's functions add ~1 us each
+    if not xp.isfinite(m).all():  # a row of -inf stays -inf (then nan), as torch
+        m = xp.where(xp.isfinite(m), m, 0)
+    return x - m, d
 
 
 def _softmax(xp, x, dim=-1, dtype=None):
     s, d = _shifted(xp, x, dim)
-    e = xp.exp(s)
-    return e / xp.sum(e, axis=d, keepdims=True) if x.ndim else e
+    e = xp.exp(s, out=s) if x.ndim and x.size else xp.exp(s)  # s is this row's own array
+    if x.ndim:
+        e /= e.sum(axis=d, keepdims=True)
+    return e
 
 
 def _log_softmax(xp, x, dim=-1, dtype=None):
     s, d = _shifted(xp, x, dim)
-    return s - xp.log(xp.sum(xp.exp(s), axis=d, keepdims=True)) if x.ndim else s
+    if x.ndim and x.size:
+        s -= xp.log(xp.exp(s).sum(axis=d, keepdims=True))
+    return s
 
 
 defop("softmax", _softmax,
@@ -53,7 +59,7 @@ defop("log_softmax", _log_softmax,
 
 
 def _addmm(xp, bias, a, b, beta=1, alpha=1):
-    ab = xp.matmul(a, b)
+    ab = xp.matmul(blasable(xp, a), blasable(xp, b))
     ab = ab if alpha == 1 else alpha * ab
     if beta == 0:
         return ab
