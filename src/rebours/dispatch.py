@@ -230,7 +230,10 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
     key = (arr.shape, a._dtype)
     facts = _FACTS.get(key) or _facts(key)
     if 0 in saved:
-        vc = a._vc or a._version_counter()
+        vc = a._vc
+        if vc is None:
+            vc = a._vc = _new(VersionCounter)
+            vc.value = 0
         versions: Any = ((vc, vc.value, 0),)
         if vc.exposed is not None:
             _fingerprint(node, vc, arr, 0)
@@ -279,11 +282,16 @@ def _record_fast(op: OpDef, args: tuple, params: dict, out: Tensor) -> None:
         versions += ((vc, 0, -1),)
     else:
         node.out = None
-    okey = (data.shape, out._dtype)
-    node.out_meta = (_FACTS.get(okey) or _facts(okey))[4]
+    if data.shape == arr.shape and out._dtype is a._dtype:  # elementwise: the input's facts
+        node.out_meta = facts[4]
+    else:
+        okey = (data.shape, out._dtype)
+        node.out_meta = (_FACTS.get(okey) or _facts(okey))[4]
     node.versions = versions
     node.freed = None
-    node.where = user_where(3)
+    # from here: 1 this function, 2 apply, 3 the method or function that called apply (ours),
+    # 4 usually the user's line; user_where walks on from 4 when it is ours too
+    node.where = user_where(4)
     out._requires_grad = True
     out._grad_fn = node
 
@@ -343,7 +351,7 @@ def _apply_general(op: OpDef, args: tuple, params: dict) -> Any:
     if view and (view is True or view(params)):
         _link_views(op, params, t0, outs)
     if need_grad and STATE.enabled and op.vjps is not None and odt.category >= 2:
-        record(op, args, arrays, params, tpos, outs)
+        record(op, args, arrays, params, tpos, outs, depth=5)  # _apply_general, apply, caller
     elif need_grad and not STATE.enabled:
         _cut(op, args)
     if STATE.inference:
@@ -414,9 +422,10 @@ def _node_class(op: OpDef, args: tuple, params: dict) -> type:
 
 
 def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
-           outs: tuple, diff: Any = "row") -> None:
+           outs: tuple, diff: Any = "row", depth: int = 3) -> None:
     """Attach a Node to the outputs: edges to the inputs' nodes, saved values, and where.
-    `diff` names the outputs that get the Node (default: the row's differentiable outputs)."""
+    `diff` names the outputs that get the Node (default: the row's differentiable outputs);
+    `depth`: the frame, counted from here, where the search for the user's line starts."""
     node = _new(op.node_cls or _node_class(op, args, params))
     n = len(args)
     edges: list = [None] * n
@@ -459,7 +468,7 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
             node.out = None
         node.versions = versions
         node.freed = None
-        node.where = user_where(3)
+        node.where = user_where(depth)
         out0._requires_grad = True
         out0._grad_fn = node
         return
@@ -473,7 +482,7 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         node.out = None
     node.versions = versions
     node.freed = None
-    node.where = user_where(3)
+    node.where = user_where(depth)
     for k, o in enumerate(outs):
         if diff is None or k in diff:
             o._requires_grad = True

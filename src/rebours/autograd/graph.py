@@ -43,7 +43,10 @@ def user_where(depth: int = 2) -> Optional[tuple[CodeType, int]]:
     collector in a long graph); the site is found by the frame's instruction offset, so the line
     number is computed once per site, not once per op.
     """
-    f = _getframe(depth)
+    try:
+        f = _getframe(depth)
+    except ValueError:  # a stack shallower than the caller expected: start at its top
+        f = _getframe(1)
     codes = _CODES
     while f is not None:
         code = f.f_code
