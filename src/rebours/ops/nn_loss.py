@@ -28,6 +28,13 @@ def _per_element(g, n, reduction):
 # -- nll_loss: -w[t] x[t] per sample; the mean divides by the total weight of the kept samples ---
 
 
+def _out_of_range(xp, t, n):
+    """Any class index outside [0, n): one comparison, negatives read as huge unsigned."""
+    if t.dtype.kind == "i":
+        return bool((t.view(f"u{t.dtype.itemsize}") >= n).any())
+    return bool(t.min() < 0 or t.max() >= n)
+
+
 def _picked(xp, x, target, weight, ignore_index):
     """(x at each sample's class, each sample's weight: 0 where ignored; None when every sample
     counts 1, the common case, which then needs no weight arithmetic at all)."""
@@ -35,7 +42,7 @@ def _picked(xp, x, target, weight, ignore_index):
     keep = target != ignore_index
     every = bool(keep.all())
     t = target if every else xp.where(keep, target, 0)
-    if t.size and (t.min() < 0 or t.max() >= x.shape[cdim]):
+    if t.size and _out_of_range(xp, t, x.shape[cdim]):
         bad = target[keep & ((t < 0) | (t >= x.shape[cdim]))].reshape(-1)[0]
         raise IndexError(f"Target {int(bad)} is out of bounds.")
     if x.ndim == 2:

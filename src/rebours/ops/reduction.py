@@ -58,12 +58,25 @@ defop("unreduce", _unreduce,
       dtypes=KEEP, node="ExpandBackward0", method=False, function=False)
 
 
+def reduce_rows(xp, x, method, ax, keepdims):
+    """`x.<method>(axis=ax, keepdims=...)` (sum, max, min), faster for a short last axis.
+
+    NumPy reduces a short contiguous inner axis row by row, ~10 us for (128, 10) logits; on the
+    transposed copy the same reduction runs along the outer axis in ~2 us (copy included).
+    """
+    if (len(ax) == 1 and ax[0] == 1 and x.ndim == 2 and x.shape[1] <= 32
+            and x.shape[0] >= 4 * x.shape[1] and x.flags.c_contiguous):
+        r = getattr(xp.ascontiguousarray(x.T), method)(axis=0)
+        return r[:, None] if keepdims else r
+    return getattr(x, method)(axis=ax, keepdims=keepdims)
+
+
 def _sum(xp, x, dim=None, keepdim=False, dtype=None):
     if not x.ndim:
         return x + 0
     if dim is None and not keepdim:
         return x.sum()  # the array's method: NumPy's module function adds ~1 us of dispatch
-    return x.sum(axis=axes(dim, x.ndim), keepdims=keepdim)
+    return reduce_rows(xp, x, "sum", axes(dim, x.ndim), keepdim)
 
 
 def _sum_dtype(args, params):
