@@ -152,3 +152,54 @@ def test_a_huge_but_finite_gradient_is_not_reported_as_the_nan_origin():
     z = rebours.tensor([0.0, 1.0], requires_grad=True)
     (rebours.ones(2) / z).sum().backward()
     assert watch.LAST[0].first_nonfinite["node"] == "DivBackward0"
+
+
+def test_division_by_a_nonzero_number_skips_the_check_and_by_zero_is_found():
+    x = rebours.tensor([1.0, 2.0], requires_grad=True)
+    (x / 2.0).sum().backward()
+    assert watch.LAST[0].first_nonfinite is None and x.grad.tolist() == [0.5, 0.5]
+    y = rebours.tensor([1.0, 2.0], requires_grad=True)
+    (y / 0.0).sum().backward()
+    found = watch.LAST[0].first_nonfinite
+    assert found["node"] == "DivBackward0" and found["kind"] == "inf"
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_in_place_is_the_textbook_formula_bit_for_bit(dtype: type):
+    x = np.linspace(-100, 100, 1001).astype(dtype)
+    got = OPS["sigmoid"].fwd(np, x)
+    with np.errstate(over="ignore"):
+        want = 1 / (1 + np.exp(-x))
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_in_place_backward_rules_match_torch_and_leave_saved_values_alone(name: str):
+    x = np.linspace(-3, 3, 50, dtype=np.float32).reshape(5, 10)
+    g = np.linspace(0.5, 1.5, 50, dtype=np.float32).reshape(5, 10)
+    out = {}
+    for lib in (rebours, torch):
+        t = lib.tensor(x, requires_grad=True)
+        y = getattr(t, name)()
+        before = y.detach().numpy().copy()
+        y.backward(lib.tensor(g))
+        assert np.array_equal(y.detach().numpy(), before)  # the rule wrote only its temporaries
+        out[lib.__name__] = t.grad.numpy()
+    np.testing.assert_allclose(out["rebours"], out["torch"], rtol=2e-5, atol=1e-7)
+    y = np.tanh(x) if name == "tanh" else 1 / (1 + np.exp(-x))
+    formula = g * (1 - y * y) if name == "tanh" else g * (1 - y) * y  # torch's order
+    from rebours.autograd.ops_namespace import raw_ops
+
+    rule = OPS[name].vjps[0](raw_ops(rebours.device("cpu")), g, y, x)
+    assert np.array_equal(rule, formula)  # in place, the same bits as the textbook formula
+
+
+@pytest.mark.parametrize("shape", [(128, 10), (64, 3), (7, 5), (40, 40)])
+def test_reductions_over_a_short_last_axis_agree_with_numpy(shape: tuple):
+    from rebours.ops.reduction import reduce_rows
+
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    for keep in (False, True):
+        assert np.array_equal(reduce_rows(np, x, "max", (1,), keep), x.max(axis=1, keepdims=keep))
+        np.testing.assert_allclose(reduce_rows(np, x, "sum", (1,), keep),
+                                   x.sum(axis=1, keepdims=keep), rtol=1e-6, atol=1e-6)

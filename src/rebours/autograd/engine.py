@@ -245,7 +245,8 @@ def _call_plain(fn: Node, buf: Any, buffers: dict, shared: set, last: Any) -> No
             gi = rule(ops, g, o, *args, **params)
         if gi is None:
             continue
-        if op.singular and last.first_nonfinite is None:
+        sing = op.singular
+        if sing and last.first_nonfinite is None and (sing is True or sing(args)):
             doctor.check_singular(last, fn, i, gi)
         if gi is g:
             shared.add(id(gi))  # passed through unchanged: the same array may reach 2 leaves
@@ -418,7 +419,7 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
                 results[i] = rule(ops, g, o, *args, **params)
     if watch is not None:
         watch.check(fn, list(results))
-    elif op.singular:
+    elif op.singular and (op.singular is True or op.singular(args)):
         for i, gi in enumerate(results):
             if gi is not None:
                 doctor.check_singular(last, fn, i, gi)

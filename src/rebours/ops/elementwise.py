@@ -98,15 +98,46 @@ defop("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda ops, g, out, x: -0.5 * g * o
 defop("sin", lambda xp, x: xp.sin(x), lambda ops, g, out, x: g * ops.cos(x), dtypes=FLOAT)
 defop("cos", lambda xp, x: xp.cos(x), lambda ops, g, out, x: -g * ops.sin(x), dtypes=FLOAT)
 defop("tan", lambda xp, x: xp.tan(x), lambda ops, g, out, x: g * (1 + out * out), dtypes=FLOAT)
-defop("tanh", lambda xp, x: xp.tanh(x), lambda ops, g, out, x: g * (1 - out * out),
-      dtypes=FLOAT)
 
 
 def _sigmoid(xp, x):  # 1 / (1 + e^-x): e^-x overflows to inf for x << 0, giving exactly 0
+    if x.dtype.kind == "f" and x.ndim:  # the same steps in place: one array instead of three
+        t = xp.negative(x)
+        xp.exp(t, out=t)
+        t += 1
+        return xp.reciprocal(t, out=t)
     return 1 / (1 + xp.exp(-x))
 
 
-defop("sigmoid", _sigmoid, lambda ops, g, out, x: g * out * (1 - out), dtypes=FLOAT)
+def _own(ops, g, out):
+    """The backend's namespace when a rule may work in place on its own temporaries: first-order
+    backward (raw arrays, `ops.xp`), and a gradient of the output's shape."""
+    xp = getattr(ops, "xp", None)
+    return (xp if xp is not None and out.ndim and g.shape == out.shape and g.dtype == out.dtype
+            else None)
+
+
+def _sigmoid_grad(ops, g, out, x):  # g (1 - out) out, in torch's order
+    if _own(ops, g, out) is not None:
+        t = 1 - out
+        t *= g
+        t *= out
+        return t
+    return g * (1 - out) * out
+
+
+def _tanh_grad(ops, g, out, x):  # g (1 - out^2)
+    xp = _own(ops, g, out)
+    if xp is not None:
+        t = out * out
+        xp.subtract(1, t, out=t)
+        t *= g
+        return t
+    return g * (1 - out * out)
+
+
+defop("tanh", lambda xp, x: xp.tanh(x), _tanh_grad, dtypes=FLOAT)
+defop("sigmoid", _sigmoid, _sigmoid_grad, dtypes=FLOAT)
 defop("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
       lambda ops, g, out, x: ops.where(out > 0, g, 0), dtypes=KEEP, kinks=(0.0,))
 def _clamp_dtype(args, params):  # the bounds promote like numbers: clamp(int, 0.5) is float

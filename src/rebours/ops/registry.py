@@ -69,7 +69,8 @@ class OpDef:
         self.node_cls: Optional[type] = None  # set when the node name does not depend on args
         # dispatch's fast path applies: one output, not a view, a dtype rule it knows
         # its derivative is infinite somewhere: the doctor watches its backward for inf/nan
-        self.singular = domain is not None or name in SINGULAR
+        # True, False, or a test of the node's saved args: can its backward make a new inf/nan?
+        self.singular: Any = SINGULAR_WHEN.get(name, domain is not None or name in SINGULAR)
         self.fast = (nout == 1 and not view and promote_args is None and nin in (1, 2)
                      and (dtypes in (PROMOTE, KEEP, FLOAT, BOOL) or callable(dtypes)))
 
@@ -87,6 +88,13 @@ OPS: dict[str, OpDef] = {}
 SINGULAR = frozenset({"div", "pow", "rsqrt", "reciprocal", "acos", "asin", "atanh", "acosh",
                       "logit", "xlogy", "erfinv", "atan2", "std", "prod_except", "cholesky",
                       "inv", "det", "slogdet", "solve", "pinv", "svd", "eigh", "qr", "tan"})
+
+
+# Rows singular only for some arguments: dividing by a nonzero number is finite (the doctor's
+# check of the result would cost a pass over it for nothing).
+SINGULAR_WHEN: dict[str, Callable[[tuple], bool]] = {
+    "div": lambda args: not (type(args[1]) in (int, float) and args[1] != 0),
+}
 
 
 def _loaded_names(fn: Callable[..., Any]) -> set[str]:
