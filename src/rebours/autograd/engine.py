@@ -124,7 +124,10 @@ def _run(roots: Sequence[Any], grads: Sequence[Any], retain_graph: Optional[bool
     if retain_graph is None:
         retain_graph = create_graph
     seeds = [_seed(r, g, create_graph) for r, g in zip(roots, grads)]
-    shared = {id(s) for s in seeds}  # arrays the user may hold: never adopt them as `.grad`
+    # Arrays the user may hold, or that reach several places: never adopted as a `.grad`. Keyed
+    # by id, and holding the array, so that a freed one's id cannot be reused by a fresh array
+    # during this backward (which would then be copied for nothing).
+    shared = {id(s): s for s in seeds}
     input_list = None
     targets: dict[Any, list] = {}
     if inputs is not None:
@@ -201,7 +204,7 @@ def _nout(fn: Any) -> int:
     return 1 if type(fn) is AccumulateGrad else len(fn.out_meta)
 
 
-def _call_plain(fn: Node, buf: Any, buffers: dict, shared: set, last: Any) -> None:
+def _call_plain(fn: Node, buf: Any, buffers: dict, shared: dict, last: Any) -> None:
     """`_call_node` for the common case: a first-order backward of every input, without hooks,
     anomaly mode or `inputs=`; gradients are arrays. Same checks, fewer branches."""
     versions = fn.versions
@@ -249,7 +252,7 @@ def _call_plain(fn: Node, buf: Any, buffers: dict, shared: set, last: Any) -> No
         if sing and last.first_nonfinite is None and (sing is True or sing(args)):
             doctor.check_singular(last, fn, i, gi)
         if gi is g:
-            shared.add(id(gi))  # passed through unchanged: the same array may reach 2 leaves
+            shared[id(gi)] = gi  # passed through unchanged: the same array may reach 2 leaves
         meta = fn.in_meta[i]
         if gi.shape != meta[0] or gi.dtype is not meta[1].np or meta[2] is not dev:
             gi = _fit(gi, meta, False, dev)
@@ -377,7 +380,7 @@ def _version_error(fn: Node, vc: Any, seen: int, idx: int) -> ModifiedInPlaceErr
         where=user_where(6), notes=tuple(notes))
 
 
-def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool, shared: set,
+def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool, shared: dict,
                needed: Optional[set], watch: Optional[Watch] = None, last: Any = None) -> None:
     if fn.freed is not None or fn.versions:
         _check_saved(fn)
@@ -435,7 +438,7 @@ def _call_node(fn: Node, buf: list, buffers: dict, ops: Any, create_graph: bool,
             gi = _fit(gi, in_meta[i], True, dev)
         else:
             if gi is g:
-                shared.add(id(gi))  # passed through unchanged: the same array may reach 2 leaves
+                shared[id(gi)] = gi  # passed through unchanged: the same array may reach 2 leaves
             meta = in_meta[i]
             if gi.shape != meta[0] or gi.dtype is not meta[1].np or meta[2] is not dev:
                 gi = _fit(gi, meta, False, dev)
@@ -518,7 +521,7 @@ def _to_tensor(g: Any, fn: Any, nr: int, create_graph: bool) -> Any:
     return _wrap(g.copy(), fn.out_meta[nr][1], fn.device)
 
 
-def _accumulate(var: Any, g: Any, create_graph: bool, shared: set) -> None:
+def _accumulate(var: Any, g: Any, create_graph: bool, shared: dict) -> None:
     """Add `g` into `var.grad`: adopt a fresh array, copy a shared one, add in place after."""
     meta = var._meta
     if meta is not None and meta.hooks:
