@@ -203,3 +203,18 @@ def test_reductions_over_a_short_last_axis_agree_with_numpy(shape: tuple):
         assert np.array_equal(reduce_rows(np, x, "max", (1,), keep), x.max(axis=1, keepdims=keep))
         np.testing.assert_allclose(reduce_rows(np, x, "sum", (1,), keep),
                                    x.sum(axis=1, keepdims=keep), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("expr", [lambda t: 2 * t, lambda t: 0.5 + t, lambda t: t * 2,
+                                  lambda t: sum([t, t]), lambda t: t.new_ones(2) * t])
+def test_reflected_operators_record_the_graph_as_torch(expr):
+    shapes = []
+    for lib in (rebours, torch):
+        t = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = expr(t)
+        shapes.append((type(y.grad_fn).__name__,
+                       [None if f is None else type(f).__name__.split("::")[-1]
+                        for f, _ in y.grad_fn.next_functions]))
+        y.sum().backward()
+        shapes.append(t.grad.tolist())
+    assert shapes[0] == shapes[2] and shapes[1] == shapes[3]

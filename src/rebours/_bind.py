@@ -74,9 +74,14 @@ def _other(x: Any) -> Any:
     return NotImplemented
 
 
+# `2 * t` is `t.__rmul__(2)`: for these rows torch computes `mul(t, 2)`, so the node's first edge
+# is t's (as `next_functions` shows), and the common case (a tensor, then a number) runs inline.
+_COMMUTATIVE = frozenset({"add", "mul", "bitwise_and", "bitwise_or", "bitwise_xor"})
+
+
 def _binary(op_name: str, reflected: bool = False) -> Any:
     op = OPS[op_name]
-    if reflected:
+    if reflected and op_name not in _COMMUTATIVE:
         def method(self: Tensor, other: Any) -> Any:
             other = _other(other)
             if other is NotImplemented:

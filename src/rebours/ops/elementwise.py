@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes as D
 from .registry import BOOL, FLOAT, KEEP, defop
 
 
@@ -140,9 +141,9 @@ defop("tanh", lambda xp, x: xp.tanh(x), _tanh_grad, dtypes=FLOAT)
 defop("sigmoid", _sigmoid, _sigmoid_grad, dtypes=FLOAT)
 defop("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
       lambda ops, g, out, x: ops.where(out > 0, g, 0), dtypes=KEEP, kinks=(0.0,))
-def _clamp_dtype(args, params):  # the bounds promote like numbers: clamp(int, 0.5) is float
-    from .. import dtypes as D
 
+
+def _clamp_dtype(args, params):  # the bounds promote like numbers: clamp(int, 0.5) is float
     bounds = [v for v in (params.get("min"), params.get("max")) if v is not None]
     d = D.result_type([args[0]], bounds)
     return d, d

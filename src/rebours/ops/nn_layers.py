@@ -7,14 +7,13 @@ backward reads the output instead of differentiating exp / sum. torch records on
 
 from __future__ import annotations
 
+from .. import dtypes as D
 from .linalg import at_b, blasable
 from .reduction import _vector_norm, _vector_norm_grad, axes, reduce_rows
 from .registry import FLOAT, KEEP, LONG, defop
 
 
 def _softmax_dtype(args, params):
-    from .. import dtypes as D
-
     d = D.to_dtype(params["dtype"]) if params.get("dtype") is not None else args[0]._dtype
     if d.category < 2:
         d = D.get_default_dtype()

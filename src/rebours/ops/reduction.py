@@ -37,6 +37,10 @@ def count(shape, dim):
 # The shape helpers that reduction rules call: broadcast a reduced gradient back, and the reverse.
 
 def _unreduce(xp, g, shape=(), dim=None, keepdim=False):
+    if dim is None and math.prod(shape) <= _SMALL:  # a full reduction's gradient: one number
+        out = xp.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     if not keepdim:
         kept = list(shape)
         for a in axes(dim, len(shape)):
@@ -106,6 +110,8 @@ def _mean_dtype(args, params):
 def _mean(xp, x, dim=None, keepdim=False, dtype=None):
     if not x.ndim:
         return x + 0
+    if dim is None and not keepdim and x.dtype.char in "fd" and x.size:
+        return x.sum() / x.size  # NumPy's mean is this sum and division
     ax = axes(dim, x.ndim)
     if x.dtype.char in "fd" and x.size:  # NumPy's mean is this sum and division (float16
         n = 1                             # and complex keep xp.mean: wider accumulators)
@@ -116,7 +122,8 @@ def _mean(xp, x, dim=None, keepdim=False, dtype=None):
 
 
 def _mean_grad(ops, g, out, x, dim=None, keepdim=False, dtype=None):
-    n = count(x.shape, dim)  # divide the reduced gradient, before it is spread (0: empty x)
+    # divide the reduced gradient, before it is spread (n = 0: an empty x)
+    n = math.prod(x.shape) if dim is None else count(x.shape, dim)
     return ops.unreduce(g / n if n else g, shape=x.shape, dim=dim, keepdim=keepdim)
 
 

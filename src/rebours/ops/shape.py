@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import dtypes as D
 from .reduction import axes
 from .registry import KEEP, defop
 
@@ -187,8 +188,6 @@ defop("stack", lambda xp, *xs, dim=0: xp.stack(xs, axis=dim),
 
 
 def _cast_dtype(args, params):
-    from .. import dtypes as D
-
     d = D.to_dtype(params["dtype"])
     return None, d
 
