@@ -44,7 +44,8 @@ def _run(rest: list[str]) -> int:
     if not rest or rest[0] in ("-h", "--help"):
         print("usage: rebours run SCRIPT [ARGS...]\n\nRun SCRIPT with anomaly detection on "
               "(backward stops at the first NaN and names its root cause); an uncaught autograd "
-              "error is printed with its catalogue entry.", file=sys.stderr if not rest
+              "error is printed with its catalogue entry. glibc's malloc keeps freed memory for "
+              "large arrays (rebours.utils.malloc.tune).", file=sys.stderr if not rest
               else sys.stdout)
         return 2 if not rest else 0
     script = rest[0]
@@ -56,6 +57,9 @@ def _run(rest: list[str]) -> int:
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     prev = ANOMALY.enabled, ANOMALY.check_nan
     ANOMALY.enabled, ANOMALY.check_nan = True, True
+    from .utils import malloc
+
+    malloc.tune()  # this process is the script's: keep large arrays' memory for reuse
     try:
         runpy.run_path(script, run_name="__main__")
     except SystemExit as exc:
