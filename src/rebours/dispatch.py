@@ -438,13 +438,21 @@ def record(op: OpDef, args: tuple, arrays: list, params: dict, tpos: list[int],
         if a._requires_grad:
             fn = a._grad_fn
             edges[i] = (fn, a._out_nr) if fn is not None else (a._accumulator(), 0)
-        in_meta[i] = (a._data.shape, a._dtype, a._device)
+        facts = None
+        if a._device is CPU:  # shared facts, as in the inline path
+            key = (a._data.shape, a._dtype)
+            facts = _FACTS.get(key) or _facts(key)
+            in_meta[i] = facts[0]
+        else:
+            in_meta[i] = (a._data.shape, a._dtype, a._device)
         if i in saved:
             vc = a._vc or a._version_counter()
             versions.append((vc, vc.value, i))
             if vc.exposed is not None:
                 _fingerprint(node, vc, arr, i)
-        else:  # a rule that only reads x.shape gets a stand-in, not the data
+        elif facts is not None and arr.dtype is a._dtype.np and arr.shape == facts[1].shape:
+            arrays[i] = facts[1]  # a rule that only reads x.shape gets a stand-in, not the data
+        else:
             m = _new(Meta)
             m.shape = arr.shape
             m.dtype = arr.dtype
