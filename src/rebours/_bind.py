@@ -89,9 +89,11 @@ def _binary(op_name: str, reflected: bool = False) -> Any:
             return apply(op, other, self)
     else:
         def method(self: Tensor, other: Any) -> Any:
-            other = _other(other)
-            if other is NotImplemented:
-                return other
+            cls = type(other)
+            if cls is not float and cls is not Tensor and cls is not int:  # common: no call
+                other = _other(other)
+                if other is NotImplemented:
+                    return other
             return apply(op, self, other)
     return method
 

@@ -245,7 +245,14 @@ def _call_plain(fn: Node, buf: Any, buffers: dict, shared: dict, last: Any) -> N
             if rule is None:
                 raise RuntimeError(f"the derivative for '{op.name}' input {i} is not "
                                    "implemented.")
-            gi = rule(ops, g, o, *args, **params)
+            if params:
+                gi = rule(ops, g, o, *args, **params)
+            elif len(args) == 1:  # plain calls: *args and ** cost ~130 ns per call
+                gi = rule(ops, g, o, args[0])
+            elif len(args) == 2:
+                gi = rule(ops, g, o, args[0], args[1])
+            else:
+                gi = rule(ops, g, o, *args)
         if gi is None:
             continue
         sing = op.singular
