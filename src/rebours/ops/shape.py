@@ -87,11 +87,11 @@ def _sum_to_size(xp, x, shape=()):
     lead = x.ndim - len(shape)
     if lead < 0:
         raise RuntimeError(f"size {list(shape)} is not expandable to size {list(x.shape)}")
-    if lead:
-        x = xp.sum(x, axis=tuple(range(lead)))
+    if lead:  # the array's method: NumPy's module function adds ~1 us of dispatch
+        x = x.sum(axis=0) if lead == 1 else x.sum(axis=tuple(range(lead)))
     keep = tuple(i for i, s in enumerate(shape) if s == 1 and x.shape[i] != 1)
     if keep:
-        x = xp.sum(x, axis=keep, keepdims=True)
+        x = x.sum(axis=keep, keepdims=True)
     return x
 
 
