@@ -59,8 +59,8 @@ def _nll_loss(xp, x, target, weight, reduction="mean", ignore_index=-100):
     x_t, w_t = _picked(xp, x, target, weight, ignore_index)
     loss = -x_t if w_t is None else -w_t * x_t
     if reduction == "mean":  # all ignored: 0 / 0 = nan, as torch
-        return xp.sum(loss) / (xp.sum(w_t) if w_t is not None else x.dtype.type(loss.size))
-    return xp.sum(loss) if reduction == "sum" else loss
+        return loss.sum() / (w_t.sum() if w_t is not None else x.dtype.type(loss.size))
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _nll_loss_grad(ops, g, out, x, target, weight, reduction="mean", ignore_index=-100):
