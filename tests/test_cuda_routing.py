@@ -277,7 +277,7 @@ def test_plain_cuda_means_the_current_device(gpus):
     rebours.cuda.set_device(1)
     assert rebours.cuda.current_device() == 1
     x = rebours.zeros(2, device="cuda")
-    assert x.device == "cuda" and x._data.gpu == 1
+    assert x.device == rebours.device("cuda:1") and x._data.gpu == 1  # filled in, as torch
     assert (x + 1)._data.gpu == 1
     rebours.ones(2, device="cuda:0") * 2  # an op on GPU 0 leaves the current device alone
     assert rebours.cuda.current_device() == 1
@@ -287,6 +287,9 @@ def test_plain_cuda_means_the_current_device(gpus):
     assert rebours.tensor([1.0]).cuda(0)._data.gpu == 0
     rebours.cuda.set_device("cuda:0")
     assert rebours.cuda.current_device() == 0 and rebours.zeros(2, device="cuda")._data.gpu == 0
+    assert x.device == rebours.device("cuda:1")  # made under cuda:1, it stays there
+    z = rebours.zeros(2, device="cuda")  # now cuda:0, and it meets 'cuda:0' tensors
+    assert (z + rebours.ones(2, device="cuda:0")).device == rebours.device("cuda:0")
 
 
 def test_runtime_api_acts_on_the_named_gpu(gpus):

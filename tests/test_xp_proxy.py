@@ -80,7 +80,7 @@ class ProxyBackend:
 @pytest.fixture
 def proxy_cuda(monkeypatch):
     monkeypatch.setattr(cuda_backend, "_BACKEND", ProxyBackend)
-    yield rebours.device("cuda")
+    yield rebours.device("cuda:0")  # what 'cuda' becomes on a tensor, as in torch
 
 
 def _check_proxy(t, what):

@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes as D
 from . import functions as F
 from .autograd.grad_mode import is_grad_enabled
-from .backends import CPU, backend_of, device
+from .backends import CPU, backend_of, concrete, device
 from .dispatch import apply, record
 from .ops.registry import OPS
 from .tensor import Tensor, new_tensor_raw
@@ -132,8 +132,8 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         elif a is not None and not isinstance(a, bool):
             dt = D.to_dtype(a)
     out = self
-    if dev is not None and device(dev) is not self._device:
-        out = _to_device(out, device(dev))
+    if dev is not None and concrete(device(dev)) is not self._device:
+        out = _to_device(out, concrete(device(dev)))
     if dt is not None and D.to_dtype(dt) is not out._dtype:
         out = apply(OPS["to_dtype"], out, dtype=D.to_dtype(dt))
     if copy and out is self:

@@ -10,13 +10,13 @@ import numpy as np
 
 from . import dtypes as D
 from .autograd.graph import user_where
-from .backends import CPU, backend_of, device
+from .backends import CPU, backend_of, concrete, device
 from .doctor.watch import note_exposed
 from .tensor import Tensor, check_requires_grad, new_tensor_raw
 
 
 def _dev(d: Any) -> device:
-    return CPU if d is None else device(d)
+    return CPU if d is None else concrete(device(d))
 
 
 def _leaf(arr: np.ndarray, dt: D.dtype, dev: Any, requires_grad: bool) -> Tensor:

@@ -147,6 +147,16 @@ def cuda_backend(index: int | None = None) -> Any:
     return cuda.backend(index)
 
 
+def concrete(dev: device) -> device:
+    """The device a new tensor lives on: plain 'cuda' is the current GPU, as torch fills in
+    (`torch.ones(2, device='cuda').device` is `cuda:0`), so it meets 'cuda:0' tensors."""
+    if dev.type == "cuda" and dev.index is None:
+        from . import cuda  # noqa: PLC0415  (lazy: CuPy is an optional extra)
+
+        return device("cuda", cuda.current_device())
+    return dev
+
+
 def backend_of(dev: device) -> Any:
     if dev is CPU:
         return CpuBackend
