@@ -312,3 +312,19 @@ def test_one_gpu_keeps_plain_cupy(one_gpu):
     assert rebours.cuda.device_count() == 1 and rebours.cuda.current_device() == 0
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         rebours.ones(1, device="cuda:1")
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_optimizer_steps_parameters_on_their_own_gpu(gpus, opt):
+    w = rebours.nn.Parameter(rebours.tensor([1.0, -2.0], device="cuda:1"))
+    ref = rebours.nn.Parameter(rebours.tensor([1.0, -2.0]))
+    kwargs = {"lr": 0.1, "momentum": 0.9} if opt == "SGD" else {"lr": 0.1}
+    steps = [getattr(rebours.optim, opt)([p], **kwargs) for p in (w, ref)]
+    for _ in range(3):
+        for p, o in zip((w, ref), steps):
+            o.zero_grad()
+            (p * p).sum().backward()
+            rebours.cuda.set_device(0)  # CuPy's current device is another GPU at each step
+            o.step()
+    assert w._data.gpu == 1 and w.device == rebours.device("cuda:1")
+    np.testing.assert_allclose(w.detach().cpu().numpy(), ref.detach().numpy(), rtol=1e-6)

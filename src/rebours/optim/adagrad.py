@@ -11,9 +11,9 @@ from .. import dtypes as D
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import user_where
 from ..factories import tensor
-from ..tensor import Tensor, new_tensor_raw
+from ..tensor import Tensor
 from .adam import _real, _step_dtype
-from .optimizer import Optimizer, ParamsT, bump_versions
+from .optimizer import Optimizer, ParamsT, bump_versions, on_device, state_like
 
 
 class Adagrad(Optimizer):
@@ -96,7 +96,7 @@ class Adagrad(Optimizer):
                 init = complex(init, init)
             step_dtype = D.float32 if group["fused"] else _step_dtype()
             state["step"] = tensor(0.0, dtype=step_dtype)
-            state["sum"] = new_tensor_raw(np.full_like(p._data, init), p._dtype, p._device)
+            state["sum"] = state_like(p, init)
         return state
 
 
@@ -107,6 +107,7 @@ def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
     where = user_where(1)
     lr, weight_decay, lr_decay, eps = float(lr), float(weight_decay), float(lr_decay), float(eps)
     for i, p in enumerate(params):
+        on_device(p)
         step_t = state_steps[i]
         step_t._data += 1
         step = float(step_t._data)

@@ -11,8 +11,8 @@ from .. import dtypes as D
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import user_where
 from ..factories import tensor
-from ..tensor import Tensor, new_tensor_raw
-from .optimizer import Optimizer, ParamsT, bump_versions
+from ..tensor import Tensor
+from .optimizer import Optimizer, ParamsT, bump_versions, on_device, state_like
 
 
 class Adam(Optimizer):
@@ -98,7 +98,7 @@ class Adam(Optimizer):
         state = self.state[p]
         if len(state) == 0:  # lazily, at the parameter's first step with a gradient
             def zeros() -> Tensor:
-                return new_tensor_raw(np.zeros_like(p._data), p._dtype, p._device)
+                return state_like(p)
 
             state["step"] = tensor(0.0, dtype=_step_dtype())
             state["exp_avg"] = zeros()
@@ -117,6 +117,7 @@ def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
     lr, beta1, beta2, weight_decay, eps = (float(lr), float(beta1), float(beta2),
                                            float(weight_decay), float(eps))
     for i, p in enumerate(params):
+        on_device(p)
         theta, g = _real(p._data), _real(grads[i]._data)
         m, v = _real(exp_avgs[i]._data), _real(exp_avg_sqs[i]._data)
         if maximize:

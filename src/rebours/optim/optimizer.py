@@ -17,6 +17,7 @@ from typing import Any, Optional, Union
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import user_where
+from ..backends import CPU, backend_of
 from ..errors import CATALOGUE, NonLeafOptimizeError, where_text
 from ..tensor import Tensor, new_tensor_raw
 
@@ -47,6 +48,18 @@ def typename(obj: Any) -> str:
         module = obj.__class__.__module__ or ""
         qualname = obj.__class__.__qualname__
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def on_device(p: Tensor) -> None:
+    """Before updating `p`'s arrays in place: on a GPU, make its device CuPy's current one
+    (CuPy runs array arithmetic on the current device, whichever GPU the array is on)."""
+    if p._device is not CPU:
+        backend_of(p._device)
+
+
+def state_like(p: Tensor, fill: float = 0.0) -> Tensor:
+    """A state tensor (moments, sums) shaped like `p`, filled with `fill`, on `p`'s device."""
+    return new_tensor_raw(backend_of(p._device).xp.full_like(p._data, fill), p._dtype, p._device)
 
 
 def bump_versions(tensors: Iterable[Tensor], op_name: str, where: Any) -> None:

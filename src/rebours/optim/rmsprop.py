@@ -10,9 +10,9 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import user_where
 from ..factories import tensor
-from ..tensor import Tensor, new_tensor_raw
+from ..tensor import Tensor
 from .adam import _lerp_, _real, _step_dtype
-from .optimizer import Optimizer, ParamsT, bump_versions
+from .optimizer import Optimizer, ParamsT, bump_versions, on_device, state_like
 
 
 class RMSprop(Optimizer):
@@ -86,7 +86,7 @@ class RMSprop(Optimizer):
         state = self.state[p]
         if len(state) == 0:  # lazily, at the parameter's first step with a gradient
             def zeros() -> Tensor:
-                return new_tensor_raw(np.zeros_like(p._data), p._dtype, p._device)
+                return state_like(p)
 
             state["step"] = tensor(0.0, dtype=_step_dtype())
             state["square_avg"] = zeros()
@@ -106,6 +106,7 @@ def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor]
     lr, alpha, eps, weight_decay, momentum = (float(lr), float(alpha), float(eps),
                                               float(weight_decay), float(momentum))
     for i, p in enumerate(params):
+        on_device(p)
         theta, g = _real(p._data), _real(grads[i]._data)
         v = _real(square_avgs[i]._data)
         if maximize:

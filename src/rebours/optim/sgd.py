@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import user_where
 from ..tensor import Tensor, new_tensor_raw
-from .optimizer import Optimizer, ParamsT, bump_versions
+from .optimizer import Optimizer, ParamsT, bump_versions, on_device
 
 
 class SGD(Optimizer):
@@ -91,6 +91,7 @@ def sgd(params: list[Tensor], grads: list[Tensor], momentum_buffer_list: list[Op
     lr, momentum, dampening, weight_decay = (float(lr), float(momentum), float(dampening),
                                              float(weight_decay))
     for i, p in enumerate(params):
+        on_device(p)
         theta = p._data
         g = grads[i]._data
         if maximize:
