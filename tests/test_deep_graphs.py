@@ -198,11 +198,6 @@ def _custom_function():
     return step
 
 
-SAVED_OUTPUT = ("core: a custom Function that saves its output makes a cycle (output Tensor -> "
-                "grad_fn -> params['ctx'] -> ctx._saved -> output Tensor), with every saved "
-                "activation in it; see the issue-7 report (fix: save outputs without grad_fn, "
-                "reattach it through a weakref on unpack, as torch's SavedVariable)")
-
 @pytest.mark.parametrize("make", [
     _manual_sgd,
     _optim_sgd,
@@ -210,7 +205,7 @@ SAVED_OUTPUT = ("core: a custom Function that saves its output makes a cycle (ou
     _func_grad,
     pytest.param(lambda: _func_grad(plain=False), id="func_grad_of_leaves"),
     _checkpointed,
-    pytest.param(_custom_function, marks=pytest.mark.xfail(strict=True, reason=SAVED_OUTPUT)),
+    _custom_function,  # saves its output: kept without grad_fn, reattached weakly
 ], ids=lambda f: f.__name__.strip("_"))
 def test_training_steps_leave_no_cycles(make, no_gc):
     step = make()

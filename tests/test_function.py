@@ -147,3 +147,42 @@ def test_anomaly_flags():
     x = rebours.zeros(3, requires_grad=True)
     rebours.sqrt((x ** 2).sum()).backward()  # without anomaly mode: NaN, no error
     assert np.isnan(x.grad.numpy()).all()
+
+
+def test_a_saved_output_keeps_its_graph_for_double_backward_and_makes_no_cycle():
+    import gc
+    import weakref
+
+    classes = {}
+    got = {}
+    for lib in (rebours, torch):
+        class Exp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors
+                return g * y
+
+        classes[lib.__name__] = Exp
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        y = Exp.apply(x)
+        (gx,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (ggx,) = lib.autograd.grad(gx.sum(), x)  # d2/dx2 exp = exp: needs the saved y's graph
+        got[lib.__name__] = (gx.detach().numpy(), ggx.numpy())
+    np.testing.assert_allclose(got["rebours"][0], got["torch"][0])
+    np.testing.assert_allclose(got["rebours"][1], got["torch"][1])
+    np.testing.assert_allclose(got["rebours"][1], np.exp([0.5, -1.0]))
+    gc.disable()
+    try:  # the output, its node and ctx go by reference counting alone: no cycle
+        x = rebours.tensor([1.0], requires_grad=True)
+        y = classes["rebours"].apply(x)
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None
+    finally:
+        gc.enable()

@@ -7,9 +7,11 @@ class), so the engine treats it like any op.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from .. import dtypes as D
+from .. import tensor as T  # (partly initialized while the package loads: read at call time)
 from ..errors import InPlaceOnLeafError
 from .grad_mode import STATE, no_grad, set_grad_enabled
 from .graph import user_where
@@ -26,6 +28,8 @@ class FunctionCtx:
         self._non_differentiable: set[int] = set()
         self._dirty: set[int] = set()
         self._device: Any = None
+        self._outputs: dict[int, int] = {}  # saved position -> output number, for saved outputs
+        self._node: Any = None  # weak reference to the node, once an output is saved
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors for backward; an in-place change before backward is an error there."""
@@ -33,7 +37,34 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        return self._saved
+        if not self._outputs:
+            return self._saved
+        node = self._node() if self._node is not None else None
+        out = list(self._saved)
+        for i, k in self._outputs.items():  # an output saved: its graph, through the node
+            alias = out[i]
+            if node is not None:
+                t = T.new_tensor_raw(alias._data, alias._dtype, alias._device, True, node, k)
+                t._vc = alias._vc
+                out[i] = t
+        return tuple(out)
+
+    def _unlink_outputs(self, node: Any, outputs: list) -> None:
+        """Outputs saved for backward are kept without their grad_fn, which is reattached on
+        `saved_tensors` through a weak reference (as torch's SavedVariable): otherwise output
+        -> grad_fn -> ctx -> output would be a reference cycle holding every saved value."""
+        saved = list(self._saved)
+        for i, s in enumerate(saved):
+            for o in outputs:
+                if s is o and o._grad_fn is node:
+                    alias = T.new_tensor_raw(o._data, o._dtype, o._device)
+                    alias._vc = o._version_counter()
+                    saved[i] = alias
+                    self._outputs[i] = o._out_nr
+                    break
+        if self._outputs:
+            self._saved = tuple(saved)
+            self._node = weakref.ref(node)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self._non_differentiable.update(id(t) for t in tensors)
@@ -132,6 +163,7 @@ class Function:
         if node is not None and ctx._saved:
             node.versions = [(t._version_counter(), t._version_counter().value, i)
                              for i, t in enumerate(ctx._saved) if isinstance(t, Tensor)]
+            ctx._unlink_outputs(node, tensors)
         out = tuple(wrapped)
         return out[0] if single else out
 
