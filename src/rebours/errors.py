@@ -780,9 +780,24 @@ class NoGradFnError(ReboursError, RuntimeError):
     code = "RB022"
 
 
+class AnomalyError(ReboursError, RuntimeError):
+    """detect_anomaly: a backward function returned nan (torch's sentence, then the root cause)."""
+
+    code = "RB007"
+
+
+class UnfinishedReductionError(ReboursError, RuntimeError):
+    """DistributedDataParallel: parameters of the previous iteration got no gradient, so their
+    buckets never reduced."""
+
+
 class ReboursWarning(UserWarning):
     """A warning that names a catalogue row."""
 
 
 class NonLeafGradWarning(ReboursWarning):
     """`.grad` read on a non-leaf tensor (RB003, RB004)."""
+
+
+class HiddenParametersWarning(ReboursWarning):
+    """Parameters or Modules kept in a plain list/dict attribute of a Module (RB015)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ReboursError, where_text
+from ..errors import AnomalyError, where_text
 
 
 class _State(threading.local):
@@ -21,10 +21,6 @@ class _State(threading.local):
 
 
 ANOMALY = _State()
-
-
-class AnomalyError(ReboursError, RuntimeError):
-    code = "RB007"
 
 
 def is_anomaly_enabled() -> bool:

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Optional
 
-from ..errors import ReboursWarning
+from ..errors import HiddenParametersWarning
 from ..tensor import Tensor
 from ._hooks import HooksMixin
 from ._state import StateMixin
@@ -33,10 +33,6 @@ from ._traverse import TraversalMixin
 from .parameter import Buffer, Parameter, as_plain
 
 __all__ = ["Module", "HiddenParametersWarning"]
-
-
-class HiddenParametersWarning(ReboursWarning):
-    """Parameters or Modules kept in a plain list/dict attribute of a Module (RB015)."""
 
 
 def _check_hidden(owner: Module, name: str, value: Any) -> None:

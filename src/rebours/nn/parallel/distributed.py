@@ -21,7 +21,7 @@ import numpy as np
 
 from ...autograd.grad_mode import STATE
 from ...autograd.graph import AccumulateGrad
-from ...errors import ReboursError
+from ...errors import UnfinishedReductionError
 from ...factories import tensor as _int_tensor
 from ...tensor import Tensor, new_tensor_raw
 from ..module import Module
@@ -30,10 +30,6 @@ __all__ = ["DistributedDataParallel"]
 
 _FIRST_BUCKET_BYTES = 1024 * 1024  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES
 _DEFAULT_CAP_MB = 25
-
-
-class UnfinishedReductionError(ReboursError, RuntimeError):
-    """Parameters of the previous iteration got no gradient, so their buckets never reduced."""
 
 
 def _dist() -> Any:
