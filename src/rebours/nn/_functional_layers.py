@@ -31,18 +31,22 @@ def _row(name: str, *args: Any, **params: Any) -> Any:
     return apply(OPS[name], *args, **params)
 
 
+_OP_T, _OP_ADDMM = OPS["t"], OPS["addmm"]
+
+
 # -- linear layers ---------------------------------------------------------------------------------
 
 def linear(input: Tensor, weight: Tensor, bias: _T = None) -> Tensor:
     """x Wᵀ + b; as torch, one fused addmm for 2-d input (AddmmBackward0), a flattened addmm
     for contiguous N-d input (ViewBackward0), and matmul without a bias."""
-    if input.dim() == 0 or weight.dim() == 0:
+    nd, wd = input.ndim, weight.ndim
+    if nd == 0 or wd == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
-                           f"{input.dim()}D and {weight.dim()}D")
-    wt = weight.t()
-    if bias is not None and weight.dim() == 2:
-        if input.dim() == 2:
-            return _row("addmm", bias, input, wt)
+                           f"{nd}D and {wd}D")
+    wt = apply(_OP_T, weight) if wd <= 2 else weight.t()  # (t() raises torch's error for 3-d)
+    if bias is not None and wd == 2:
+        if nd == 2:  # the common case: one fused node, as torch
+            return apply(_OP_ADDMM, bias, input, wt)
         if input.is_contiguous() and (input.dim() == 3 or bias.dim() == 1):
             flat = _row("addmm", bias, input.reshape(-1, input.shape[-1]), wt)
             return flat.view(*input.shape[:-1], weight.shape[0])
