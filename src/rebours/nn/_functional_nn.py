@@ -34,6 +34,9 @@ __all__ = ["softmax", "log_softmax", "softmin", "cross_entropy", "nll_loss", "ms
 _T = Optional[Tensor]
 
 
+_OP_LOG_SOFTMAX, _OP_NLL = OPS["log_softmax"], OPS["nll_loss"]
+
+
 def _row(name: str, *args: Any, **params: Any) -> Any:
     return apply(OPS[name], *args, **params)
 
@@ -224,6 +227,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: _T = None,
                   label_smoothing: float = 0.0) -> Tensor:
     """nll_loss(log_softmax(input), target), with class indices or class probabilities as
     target, exactly as torch composes it (including label smoothing and weights)."""
+    if (weight is None and label_smoothing == 0.0 and size_average is None and reduce is None
+            and isinstance(input, Tensor) and isinstance(target, Tensor)
+            and input._data.ndim == 2 and target._data.ndim == 1
+            and target._data.shape[0] == input._data.shape[0]
+            and reduction in ("mean", "sum", "none")):  # the classifier's case, in two rows
+        logp = apply(_OP_LOG_SOFTMAX, input, dim=1, dtype=None)
+        return apply(_OP_NLL, logp, target, None, reduction=reduction, ignore_index=ignore_index)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
